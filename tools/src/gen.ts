@@ -26,38 +26,47 @@ export async function generate(provider: string, root = repoRoot): Promise<strin
   return header + astToString(ast);
 }
 
-async function main(argv: string[]): Promise<number> {
-  const check = argv.includes("--check");
-  const only = argv.filter((arg) => !arg.startsWith("--"));
-  const list = only.length ? only : providers();
+export interface GenOptions {
+  root?: string;
+  check?: boolean;
+  only?: string[];
+  log?: (line: string) => void;
+}
+
+/** Writes (or with `check`, compares) every generated schema; returns the exit code. */
+export async function run(options: GenOptions = {}): Promise<number> {
+  const root = options.root ?? repoRoot;
+  const log = options.log ?? console.log;
+  const list = options.only?.length ? options.only : providers(root);
   const stale: string[] = [];
   for (const provider of list) {
-    const target = schemaFile(provider);
-    const fresh = await generate(provider);
+    const target = schemaFile(provider, root);
+    const fresh = await generate(provider, root);
     const current = await readFile(target, "utf8").catch(() => undefined);
     if (current === fresh) {
-      console.log(`✓ ${relative(repoRoot, target)} is up to date`);
+      log(`✓ ${relative(root, target)} is up to date`);
       continue;
     }
-    if (check) {
-      stale.push(relative(repoRoot, target));
+    if (options.check) {
+      stale.push(relative(root, target));
       continue;
     }
     await mkdir(dirname(target), { recursive: true });
     const tmp = `${target}.tmp-${process.pid}`;
     await writeFile(tmp, fresh);
     await rename(tmp, target);
-    console.log(`✎ wrote ${relative(repoRoot, target)}`);
+    log(`✎ wrote ${relative(root, target)}`);
   }
   if (stale.length) {
-    console.error(`Stale generated files (run \`pnpm gen\` and commit):\n  ${stale.join("\n  ")}`);
+    log(`Stale generated files (run \`pnpm gen\` and commit):\n  ${stale.join("\n  ")}`);
     return 1;
   }
   return 0;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  main(process.argv.slice(2)).then(
+  const argv = process.argv.slice(2);
+  run({ check: argv.includes("--check"), only: argv.filter((arg) => !arg.startsWith("--")) }).then(
     (code) => process.exit(code),
     (error: unknown) => {
       console.error(`gen: ${error instanceof Error ? error.message : String(error)}`);

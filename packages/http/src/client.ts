@@ -4,64 +4,125 @@ import createClient, {
   type FetchResponse,
   type Middleware,
 } from "openapi-fetch";
-import { type AuthStrategy, authMiddleware } from "./auth.js";
 import { ApiError } from "./errors.js";
+import { type CallOptions, createRuntime, type Runtime, type RuntimeOptions } from "./fetch.js";
+import { retryHintFrom } from "./retry.js";
 
 /** Options every specyard client takes. */
-export interface BaseClientOptions {
+export interface BaseClientOptions extends Omit<RuntimeOptions, "auth" | "refreshAuth" | "fetch"> {
   /** Overrides the provider's default base URL (a sandbox, a proxy, a staging host). */
   baseUrl?: string;
   /** A fetch implementation; defaults to the global one. */
   fetch?: ClientOptions["fetch"];
   /** Headers sent on every request. */
   headers?: Record<string, string>;
+  /** Throw the `ApiError` subclass for every non-2xx answer instead of returning `{ error }`. */
+  throwOnError?: boolean;
+  /** openapi-fetch's query serializer (e.g. `{ array: { style: "form", explode: false } }`). */
+  querySerializer?: ClientOptions["querySerializer"];
 }
 
-export interface CreateHttpClientOptions extends BaseClientOptions {
+export interface CreateHttpClientOptions
+  extends BaseClientOptions,
+    Pick<RuntimeOptions, "auth" | "refreshAuth"> {
   baseUrl: string;
-  auth?: readonly AuthStrategy[];
 }
 
-/** An openapi-fetch client for `Paths` with specyard's auth wired in. */
-export function createHttpClient<Paths extends {}>(options: CreateHttpClientOptions): Client<Paths> {
-  const client = createClient<Paths>({
-    baseUrl: options.baseUrl.replace(/\/+$/, ""),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-    ...(options.headers ? { headers: options.headers } : {}),
-  });
-  client.use(recordMethod);
-  if (options.auth?.length) client.use(authMiddleware(options.auth));
-  return client;
-}
-
-/** The method of the request behind each response, so that errors can name it. */
-const methods = new WeakMap<Response, string>();
-const recordMethod: Middleware = {
-  onResponse({ request, response }) {
-    methods.set(response, request.method);
-    return undefined;
-  },
+/** An openapi-fetch client that runs on specyard's runtime. */
+export type HttpClient<Paths extends {}> = Client<Paths> & {
+  /** The same client with other per-call options (retries, timeouts, deadline, idempotency). */
+  withOptions(options: CallOptions): HttpClient<Paths>;
 };
+
+/** The method behind each response, and the redactor of the client that got it, for `unwrap`. */
+const origins = new WeakMap<Response, { method: string; redact: (text: string) => string }>();
+
+/** An openapi-fetch client for `Paths` with retries, timeouts, auth, rate limits and typed errors. */
+export function createHttpClient<Paths extends {}>(options: CreateHttpClientOptions): HttpClient<Paths> {
+  const { baseUrl, headers, throwOnError, querySerializer, fetch: transport, ...runtimeOptions } = options;
+  const runtime = createRuntime({
+    ...runtimeOptions,
+    ...(transport ? { fetch: (request: Request) => transport(request) } : {}),
+  });
+  return build<Paths>(runtime, { baseUrl, headers, throwOnError, querySerializer }, {});
+}
+
+function build<Paths extends {}>(
+  runtime: Runtime,
+  base: {
+    baseUrl: string;
+    headers: Record<string, string> | undefined;
+    throwOnError: boolean | undefined;
+    querySerializer: ClientOptions["querySerializer"] | undefined;
+  },
+  call: CallOptions,
+): HttpClient<Paths> {
+  const client = createClient<Paths>({
+    baseUrl: base.baseUrl.replace(/\/+$/, ""),
+    fetch: (request: Request) => runtime.fetch(request, call),
+    ...(base.headers ? { headers: base.headers } : {}),
+    ...(base.querySerializer ? { querySerializer: base.querySerializer } : {}),
+  });
+  const record: Middleware = {
+    async onResponse({ request, response }) {
+      origins.set(response, { method: request.method, redact: runtime.redactor.redact });
+      if (base.throwOnError && !response.ok)
+        throw await errorOf(response, request.method, runtime.redactor.redact);
+      return undefined;
+    },
+  };
+  client.use(record);
+  return Object.assign(client, {
+    withOptions: (more: CallOptions) => build<Paths>(runtime, base, { ...call, ...more }),
+  });
+}
+
+async function errorOf(
+  response: Response,
+  method: string,
+  redact: (text: string) => string,
+): Promise<ApiError> {
+  const text = await response.clone().text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return errorFrom(response, method, body, redact);
+}
+
+function errorFrom(
+  response: Response,
+  method: string,
+  body: unknown,
+  redact?: (text: string) => string,
+): ApiError {
+  return ApiError.from({
+    status: response.status,
+    body,
+    method,
+    url: response.url,
+    headers: response.headers,
+    retryAfterMs: retryHintFrom(response.headers, body),
+    ...(redact ? { redact } : {}),
+  });
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: mirrors openapi-fetch's own generic bound
 type AnyResult = FetchResponse<any, any, any>;
 
 /**
- * The `data` of a call, or a thrown `ApiError` subclass carrying the status and the parsed
- * provider error body.
+ * The `data` of a call, or a thrown `ApiError` subclass carrying the status, the parsed provider
+ * error body, the request id and, on 429/503, the wait the server asked for.
  */
 export async function unwrap<R extends AnyResult>(
   result: R | Promise<R>,
 ): Promise<Exclude<R["data"], undefined>> {
   const settled = await result;
   if (settled.error !== undefined || !settled.response.ok) {
-    throw ApiError.from({
-      status: settled.response.status,
-      body: settled.error,
-      method: methods.get(settled.response) ?? "HTTP",
-      url: settled.response.url,
-      headers: settled.response.headers,
-    });
+    const origin = origins.get(settled.response);
+    throw errorFrom(settled.response, origin?.method ?? "HTTP", settled.error, origin?.redact);
   }
   return settled.data as Exclude<R["data"], undefined>;
 }

@@ -11,6 +11,10 @@ export interface ApiErrorInit {
   method: string;
   url: string;
   headers?: Headers;
+  /** The wait the server asked for, in ms, when it gave one (429, 503). */
+  retryAfterMs?: number;
+  /** Extra strings to keep out of the message (registered secrets). */
+  redact?: (text: string) => string;
 }
 
 const REQUEST_ID_HEADERS = ["x-request-id", "request-id", "x-amzn-requestid", "cf-ray"];
@@ -27,16 +31,21 @@ export class ApiError extends SpecyardError {
   /** The request URL with credential-bearing query values redacted. */
   readonly url: string;
   readonly requestId: string | undefined;
+  /** The wait the server asked for before a retry, in ms (from headers or a `retry_after_ms` body). */
+  readonly retryAfterMs: number | undefined;
 
   constructor(init: ApiErrorInit) {
-    const url = redactUrl(init.url);
+    const redact = init.redact ?? ((text: string) => text);
+    const url = redact(redactUrl(init.url));
     const detail = providerMessage(init.body);
-    super(`${init.status} ${init.method} ${url}${detail ? `: ${detail}` : ""}`);
+    super(redact(`${init.status} ${init.method} ${url}${detail ? `: ${detail}` : ""}`));
     this.status = init.status;
-    this.body = init.body;
+    // A server may echo a credential back: the body is kept, with registered secrets replaced.
+    this.body = init.redact && init.body !== undefined ? redactDeep(init.body, redact) : init.body;
     this.method = init.method;
     this.url = url;
     this.requestId = requestIdOf(init.headers);
+    this.retryAfterMs = init.retryAfterMs;
   }
 
   /** Builds the subclass that matches the status. */
@@ -77,6 +86,60 @@ export class InternalServerError extends ApiError {
   override name = "InternalServerError";
 }
 
+/** The request never got an HTTP answer: refused, reset, DNS failure. */
+export class ConnectionError extends SpecyardError {
+  override name = "ConnectionError";
+  /** True when the request certainly never reached the server (so it is safe to send again). */
+  readonly notSent: boolean;
+  readonly code: string | undefined;
+  constructor(message: string, options: { notSent: boolean; code?: string; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.notSent = options.notSent;
+    this.code = options.code;
+  }
+}
+
+/** An attempt ran past its timeout, or the call ran past its deadline. */
+export class TimeoutError extends SpecyardError {
+  override name = "TimeoutError";
+  readonly kind: "attempt" | "deadline";
+  constructor(message: string, kind: "attempt" | "deadline") {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+/** The caller's AbortSignal fired. */
+export class AbortError extends SpecyardError {
+  override name = "AbortError";
+}
+
+/**
+ * The client-side rate limiter would have to wait past the call's deadline, so the call is not
+ * sent at all.
+ */
+export class LocalRateLimitError extends SpecyardError {
+  override name = "LocalRateLimitError";
+  readonly retryAfterMs: number;
+  readonly family: string;
+  constructor(family: string, retryAfterMs: number) {
+    super(
+      `client-side rate limit for ${family}: next slot in ${Math.ceil(retryAfterMs)} ms, past the deadline`,
+    );
+    this.family = family;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+function redactDeep(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === "string") return redact(value);
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, redact));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactDeep(item, redact)]));
+  }
+  return value;
+}
+
 const BY_STATUS: Record<number, typeof ApiError> = {
   400: BadRequestError,
   401: AuthenticationError,
@@ -105,8 +168,8 @@ function requestIdOf(headers: Headers | undefined): string | undefined {
 
 /**
  * The human message inside the error shapes the five providers use: `{error}`,
- * `{success: false, error}`, `{message, details}`, RFC 7807 `{title, detail}`.
- * Capped so that a huge body cannot flood a log line.
+ * `{success: false, error}`, `{message, details}`, zod `{error, details: {fieldErrors}}`,
+ * RFC 7807 `{title, detail}`. Capped so that a huge body cannot flood a log line.
  */
 export function providerMessage(body: unknown): string | undefined {
   const pick = (value: unknown): string | undefined => {

@@ -8,15 +8,24 @@ export {
   queryCredential,
   resolveCredential,
 } from "./auth.js";
-export { type BaseClientOptions, type CreateHttpClientOptions, createHttpClient, unwrap } from "./client.js";
 export {
+  type BaseClientOptions,
+  type CreateHttpClientOptions,
+  createHttpClient,
+  type HttpClient,
+  unwrap,
+} from "./client.js";
+export {
+  AbortError,
   ApiError,
   type ApiErrorInit,
   AuthenticationError,
   BadRequestError,
   ConflictError,
+  ConnectionError,
   errorClassFor,
   InternalServerError,
+  LocalRateLimitError,
   NotFoundError,
   PayloadTooLargeError,
   PaymentRequiredError,
@@ -24,6 +33,27 @@ export {
   providerMessage,
   RateLimitError,
   SpecyardError,
+  TimeoutError,
   UnprocessableEntityError,
 } from "./errors.js";
-export { REDACTED, redactUrl } from "./redact.js";
+export {
+  type CallOptions,
+  createRuntime,
+  defaultSleep,
+  type RetryEvent,
+  type Runtime,
+  type RuntimeOptions,
+} from "./fetch.js";
+export { type Logger, type LogLevel, levelLogger } from "./logger.js";
+export { cursorPages, offsetPages, type PaginateOptions, type Paginator, paginate } from "./paginate.js";
+export { ATELIER_RATE_LIMITS, PIPEAGENT_RATE_LIMITS, RateLimiter, type RateLimitRule } from "./ratelimit.js";
+export { REDACTED, Redactor, redactUrl, SECRET_HEADERS } from "./redact.js";
+export {
+  backoffDelay,
+  isIdempotentMethod,
+  RETRY_DEFAULTS,
+  RETRY_STATUSES,
+  type RetryOptions,
+  retryHintFrom,
+  retryHintMs,
+} from "./retry.js";

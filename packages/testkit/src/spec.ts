@@ -14,6 +14,14 @@ export function loadSpec(provider: string): OpenApiDocument {
 
 const pointer = (segment: string) => segment.replace(/~/g, "~0").replace(/\//g, "~1");
 
+function resolvePointer(doc: OpenApiDocument, ref: string): OpenApiDocument | undefined {
+  return ref
+    .replace(/^#\//, "")
+    .split("/")
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .reduce<OpenApiDocument | undefined>((node, part) => node?.[part], doc);
+}
+
 /**
  * Validates response bodies against the spec's response schemas (OpenAPI 3.0 schema objects,
  * `nullable` included), resolving the spec's own `$ref`s.
@@ -33,9 +41,16 @@ export function responseValidator(provider: string) {
     const responses = spec.paths?.[path]?.[method.toLowerCase()]?.responses;
     if (!responses) throw new Error(`no operation ${method.toUpperCase()} ${path} in ${provider}`);
     const key = String(status) in responses ? String(status) : "default";
-    const content = responses[key]?.content?.[mediaType];
+    // A response may be a `$ref` to components.responses: follow it to where its schema lives.
+    let base = `#/paths/${pointer(path)}/${method.toLowerCase()}/responses/${key}`;
+    let response = responses[key];
+    while (typeof response?.$ref === "string") {
+      base = response.$ref;
+      response = resolvePointer(spec, base);
+    }
+    const content = response?.content?.[mediaType];
     if (!content?.schema) throw new Error(`no ${mediaType} schema for ${method} ${path} ${status}`);
-    const ref = `spec#/paths/${pointer(path)}/${method.toLowerCase()}/responses/${key}/content/${pointer(mediaType)}/schema`;
+    const ref = `spec${base}/content/${pointer(mediaType)}/schema`;
     const validate = ajv.getSchema(ref) ?? ajv.compile({ $ref: ref });
     return validate(body) ? null : (validate.errors ?? []);
   };
