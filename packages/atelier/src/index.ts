@@ -8,22 +8,31 @@ import {
   type BaseClientOptions,
   type Credential,
   createHttpClient,
+  type HttpClient,
 } from "@specyard/http";
-import type { Client, Middleware } from "openapi-fetch";
+import type { Middleware } from "openapi-fetch";
 import type { components, paths } from "./generated/schema.js";
 
 export {
+  AbortError,
   ApiError,
+  ATELIER_RATE_LIMITS,
   AuthenticationError,
   BadRequestError,
+  type CallOptions,
   ConflictError,
+  ConnectionError,
   type Credential,
   InternalServerError,
+  LocalRateLimitError,
+  type Logger,
   NotFoundError,
+  type Paginator,
   PayloadTooLargeError,
   PermissionDeniedError,
   RateLimitError,
   SpecyardError,
+  TimeoutError,
   UnprocessableEntityError,
   unwrap,
 } from "@specyard/http";
@@ -43,7 +52,7 @@ export interface AtelierClientOptions extends BaseClientOptions {
   apiKey?: Credential;
 }
 
-export type AtelierClient = Client<paths>;
+export type AtelierClient = HttpClient<paths>;
 
 /** Creates an Atelier client. Without `apiKey` only `POST /agents/register` succeeds. */
 export function createAtelierClient(options: AtelierClientOptions = {}): AtelierClient {

@@ -9,24 +9,32 @@ import {
   type Credential,
   cookieCredential,
   createHttpClient,
+  type HttpClient,
   queryCredential,
   resolveCredential,
 } from "@specyard/http";
-import type { Client } from "openapi-fetch";
 import type { components, paths } from "./generated/schema.js";
 
 export {
+  AbortError,
   ApiError,
   AuthenticationError,
   BadRequestError,
+  type CallOptions,
   ConflictError,
+  ConnectionError,
   type Credential,
+  cursorPages,
   InternalServerError,
+  LocalRateLimitError,
+  type Logger,
   NotFoundError,
+  type Paginator,
   PayloadTooLargeError,
   PermissionDeniedError,
   RateLimitError,
   SpecyardError,
+  TimeoutError,
   UnprocessableEntityError,
   unwrap,
 } from "@specyard/http";
@@ -98,7 +106,7 @@ export interface PinataAgentsClientOptions extends BaseClientOptions {
   agentId?: string;
 }
 
-export type PinataAgentsClient = Client<paths>;
+export type PinataAgentsClient = HttpClient<paths>;
 
 const GIT_ROUTE = /\/v0\/agents\/[^/]+\/git\//;
 const GATEWAY_ONLY_ROUTE = /\/v0\/(?:platform\/token$|agents\/[^/]+\/platform\/(?:token|whoami)$)/;

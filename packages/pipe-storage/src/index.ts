@@ -8,24 +8,31 @@ import {
   type BaseClientOptions,
   type Credential,
   createHttpClient,
+  type HttpClient,
   headerCredential,
 } from "@specyard/http";
-import type { Client } from "openapi-fetch";
 import type { components, paths } from "./generated/schema.js";
 
 export {
+  AbortError,
   ApiError,
   AuthenticationError,
   BadRequestError,
+  type CallOptions,
   ConflictError,
+  ConnectionError,
   type Credential,
   InternalServerError,
+  LocalRateLimitError,
+  type Logger,
   NotFoundError,
+  type Paginator,
   PayloadTooLargeError,
   PaymentRequiredError,
   PermissionDeniedError,
   RateLimitError,
   SpecyardError,
+  TimeoutError,
   UnprocessableEntityError,
   unwrap,
 } from "@specyard/http";
@@ -72,7 +79,7 @@ export type PipeStorageCredentials = PipeStorageBearerAuth | PipeStorageAppKeyAu
 /** Options of `createPipeStorageClient`: the base options plus either a bearer session or an app key. */
 export type PipeStorageClientOptions = BaseClientOptions & PipeStorageCredentials;
 
-export type PipeStorageClient = Client<paths>;
+export type PipeStorageClient = HttpClient<paths>;
 
 /** Creates a typed Pipe Storage client; `baseUrl` defaults to `PIPE_STORAGE_BASE_URL`. */
 export function createPipeStorageClient(options: PipeStorageClientOptions = {}): PipeStorageClient {

@@ -4,24 +4,34 @@ import {
   type BaseClientOptions,
   type Credential,
   createHttpClient,
+  type HttpClient,
   headerCredential,
 } from "@specyard/http";
-import type { Client, Middleware } from "openapi-fetch";
+import type { Middleware } from "openapi-fetch";
 import type { components, paths } from "./generated/schema.js";
 
 export type { AuthStrategy, BaseClientOptions, Credential } from "@specyard/http";
 export {
+  AbortError,
   ApiError,
   AuthenticationError,
   BadRequestError,
+  type CallOptions,
   ConflictError,
+  ConnectionError,
   InternalServerError,
+  LocalRateLimitError,
+  type Logger,
   NotFoundError,
+  offsetPages,
+  type Paginator,
   PayloadTooLargeError,
   PaymentRequiredError,
   PermissionDeniedError,
+  PIPEAGENT_RATE_LIMITS,
   RateLimitError,
   SpecyardError,
+  TimeoutError,
   UnprocessableEntityError,
   unwrap,
 } from "@specyard/http";
@@ -66,7 +76,7 @@ export interface PipeAgentClientOptions extends BaseClientOptions {
   readKeyIn?: "x-api-key" | "bearer";
 }
 
-export type PipeAgentClient = Client<paths>;
+export type PipeAgentClient = HttpClient<paths>;
 
 const CONSUMER_ROUTE = /^\/v1\/(?:catalog|search|feed)(?:\/|$)/;
 

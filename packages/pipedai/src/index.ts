@@ -5,22 +5,31 @@ import {
   type Credential,
   cookieCredential,
   createHttpClient,
+  type HttpClient,
 } from "@specyard/http";
 import type { components, paths } from "./generated/schema.js";
 
 export {
+  AbortError,
   ApiError,
   AuthenticationError,
   BadRequestError,
+  type CallOptions,
   ConflictError,
+  ConnectionError,
   type Credential,
+  cursorPages,
   InternalServerError,
+  LocalRateLimitError,
+  type Logger,
   NotFoundError,
+  type Paginator,
   PayloadTooLargeError,
   PaymentRequiredError,
   PermissionDeniedError,
   RateLimitError,
   SpecyardError,
+  TimeoutError,
   UnprocessableEntityError,
   unwrap,
 } from "@specyard/http";
@@ -51,7 +60,7 @@ export interface PipedAIClientOptions extends BaseClientOptions {
 }
 
 /** A typed openapi-fetch client (`Client<paths>`) for the PipedAI API, on specyard's runtime. */
-export type PipedAIClient = ReturnType<typeof createHttpClient<paths>>;
+export type PipedAIClient = HttpClient<paths>;
 
 /** Routes that take the `wkt_` worker token instead of a user credential. */
 const WORKER_ROUTE =
