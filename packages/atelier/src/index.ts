@@ -3,6 +3,7 @@
  * order messages and token launches. Built on openapi-fetch through `@specyard/http`.
  */
 import {
+  type AuthRequest,
   type AuthStrategy,
   authorizationHeader,
   type BaseClientOptions,
@@ -72,7 +73,7 @@ function apiKeyAuth(apiKey: Credential): AuthStrategy {
   return (request) => (isRegistration(request) ? undefined : bearer(request));
 }
 
-function isRegistration(request: Request): boolean {
+function isRegistration(request: AuthRequest): boolean {
   return request.method === "POST" && new URL(request.url).pathname.endsWith("/agents/register");
 }
 

@@ -3,8 +3,18 @@ import type { Middleware } from "openapi-fetch";
 /** A credential: the value itself, or a function that returns the current one (for tokens that refresh). */
 export type Credential = string | (() => string | undefined | Promise<string | undefined>);
 
+/**
+ * What a strategy sees of an outgoing request: its method, its URL (which a strategy may replace,
+ * e.g. to add `?token=`) and its headers (which it may set).
+ */
+export interface AuthRequest {
+  url: string;
+  readonly method: string;
+  readonly headers: Headers;
+}
+
 /** Sets the credentials on an outgoing request. */
-export type AuthStrategy = (request: Request) => Request | undefined | Promise<Request | undefined>;
+export type AuthStrategy = (request: AuthRequest) => void | Promise<void>;
 
 const MUTATIONS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -18,7 +28,6 @@ export function authorizationHeader(credential: Credential, scheme = "Bearer"): 
   return async (request) => {
     const value = await resolveCredential(credential);
     if (value) request.headers.set("Authorization", `${scheme} ${value}`);
-    return undefined;
   };
 }
 
@@ -29,21 +38,20 @@ export function headerCredential(
   options: { mutationsOnly?: boolean } = {},
 ): AuthStrategy {
   return async (request) => {
-    if (options.mutationsOnly && !MUTATIONS.has(request.method)) return undefined;
+    if (options.mutationsOnly && !MUTATIONS.has(request.method)) return;
     const value = await resolveCredential(credential);
     if (value) request.headers.set(name, value);
-    return undefined;
   };
 }
 
-/** A query parameter, e.g. `?token=`. Returns a new request with the parameter set. */
+/** A query parameter, e.g. `?token=`. */
 export function queryCredential(name: string, credential: Credential): AuthStrategy {
   return async (request) => {
     const value = await resolveCredential(credential);
-    if (!value) return undefined;
+    if (!value) return;
     const url = new URL(request.url);
     url.searchParams.set(name, value);
-    return new Request(url, request);
+    request.url = url.toString();
   };
 }
 
@@ -51,21 +59,25 @@ export function queryCredential(name: string, credential: Credential): AuthStrat
 export function cookieCredential(name: string, credential: Credential): AuthStrategy {
   return async (request) => {
     const value = await resolveCredential(credential);
-    if (!value) return undefined;
+    if (!value) return;
     const existing = request.headers.get("Cookie");
     const pair = `${name}=${value}`;
     request.headers.set("Cookie", existing ? `${existing}; ${pair}` : pair);
-    return undefined;
   };
 }
 
-/** Applies the strategies in order on every request. */
+/** Applies the strategies in order to a target request. */
+export async function applyAuth(strategies: readonly AuthStrategy[], target: AuthRequest): Promise<void> {
+  for (const strategy of strategies) await strategy(target);
+}
+
+/** The strategies as openapi-fetch middleware, for a plain openapi-fetch client. */
 export function authMiddleware(strategies: readonly AuthStrategy[]): Middleware {
   return {
     async onRequest({ request }) {
-      let current = request;
-      for (const strategy of strategies) current = (await strategy(current)) ?? current;
-      return current;
+      const target: AuthRequest = { url: request.url, method: request.method, headers: request.headers };
+      await applyAuth(strategies, target);
+      return target.url === request.url ? request : new Request(target.url, request);
     },
   };
 }

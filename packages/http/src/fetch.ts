@@ -4,7 +4,7 @@
  * honour the server's hints, idempotency keys, and redacted logs. It is a plain `fetch`, so
  * openapi-fetch (or anything else) can sit on top.
  */
-import type { AuthStrategy } from "./auth.js";
+import { type AuthRequest, type AuthStrategy, applyAuth } from "./auth.js";
 import { AbortError, ConnectionError, LocalRateLimitError, TimeoutError } from "./errors.js";
 import { type Logger, type LogLevel, levelLogger } from "./logger.js";
 import { RateLimiter, type RateLimitRule } from "./ratelimit.js";
@@ -46,7 +46,7 @@ export interface RetryEvent {
 }
 
 export interface RuntimeOptions extends CallOptions {
-  /** The transport; defaults to the global fetch. */
+  /** The transport; defaults to the global fetch (called with a URL and init, the cheapest form). */
   fetch?: (request: Request) => Promise<Response>;
   /** Credentials, applied on every attempt (so a refreshed token is picked up). */
   auth?: readonly AuthStrategy[];
@@ -149,7 +149,6 @@ const TIMEOUT = Symbol("timeout");
 async function send(state: RuntimeState, opts: RuntimeOptions, original: Request): Promise<Response> {
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? defaultSleep;
-  const baseFetch = opts.fetch ?? ((request: Request) => globalThis.fetch(request));
   const retry = { ...RETRY_DEFAULTS, ...definedOnly(opts) };
   const method = original.method.toUpperCase();
   const safeUrl = () => state.redactor.redact(redactUrl(original.url));
@@ -159,6 +158,8 @@ async function send(state: RuntimeState, opts: RuntimeOptions, original: Request
   const key = opts.idempotencyKey === true ? crypto.randomUUID() : opts.idempotencyKey || undefined;
   const limit = state.limiter?.keyOf(method, original.url);
   let refreshedOnce = false;
+  // The body is read once and replayed on every attempt.
+  const body = original.body ? await original.arrayBuffer() : undefined;
 
   const wait = async (ms: number) => {
     try {
@@ -190,17 +191,26 @@ async function send(state: RuntimeState, opts: RuntimeOptions, original: Request
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
 
-    // One request per attempt; the original's body stays unread so every attempt can replay it.
-    let request = new Request(original.body ? original.clone() : original, { signal: controller.signal });
-    for (const strategy of opts.auth ?? []) request = (await strategy(request)) ?? request;
-    if (key) request.headers.set(opts.idempotencyHeader ?? "Idempotency-Key", key);
-    state.redactor.addFromHeaders(request.headers);
-    if (request.url.includes("=")) state.redactor.addFromUrl(request.url);
+    const target: AuthRequest = { url: original.url, method, headers: new Headers(original.headers) };
+    if (opts.auth?.length) await applyAuth(opts.auth, target);
+    if (key) target.headers.set(opts.idempotencyHeader ?? "Idempotency-Key", key);
+    state.redactor.addFromHeaders(target.headers);
+    if (target.url.includes("=")) state.redactor.addFromUrl(target.url);
+    const init: RequestInit & { duplex?: "half" } = {
+      method,
+      headers: target.headers,
+      signal: controller.signal,
+      redirect: original.redirect,
+    };
+    if (body !== undefined) init.body = body;
 
     let response: Response | undefined;
     let failure: Error | undefined;
     try {
-      response = await bufferBody(await baseFetch(request), request.url);
+      const answer = opts.fetch
+        ? await opts.fetch(new Request(target.url, init))
+        : await fetch(target.url, init);
+      response = await bufferBody(answer, target.url);
     } catch (error) {
       if (signal?.aborted) throw new AbortError(`${method} ${safeUrl()} aborted`);
       if (controller.signal.reason === TIMEOUT) {

@@ -1,5 +1,7 @@
 export {
+  type AuthRequest,
   type AuthStrategy,
+  applyAuth,
   authMiddleware,
   authorizationHeader,
   type Credential,

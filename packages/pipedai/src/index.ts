@@ -86,8 +86,8 @@ function pipedAIAuth(options: PipedAIClientOptions): AuthStrategy {
     options.authToken === undefined ? undefined : cookieCredential(PIPEDAI_AUTH_COOKIE, options.authToken);
   return async (request) => {
     if (isWorkerRoute(request.url)) return worker?.(request);
-    const next = (await cookie?.(request)) ?? request;
-    return (await apiKey?.(next)) ?? next;
+    await cookie?.(request);
+    await apiKey?.(request);
   };
 }
 
