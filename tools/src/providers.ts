@@ -21,3 +21,7 @@ export function specFile(provider: string, root = repoRoot): string {
 export function schemaFile(provider: string, root = repoRoot): string {
   return join(root, "packages", provider, "src", "generated", "schema.ts");
 }
+
+export function sandboxSpecFile(provider: string, root = repoRoot): string {
+  return join(root, "packages", "sandbox", "src", "generated", "specs", `${provider}.ts`);
+}

@@ -9,7 +9,7 @@ import { type CallOptions, createRuntime, type Runtime, type RuntimeOptions } fr
 import { retryHintFrom } from "./retry.js";
 
 /** Options every specyard client takes. */
-export interface BaseClientOptions extends Omit<RuntimeOptions, "auth" | "refreshAuth" | "fetch"> {
+export interface BaseClientOptions extends Omit<RuntimeOptions, "auth" | "fetch"> {
   /** Overrides the provider's default base URL (a sandbox, a proxy, a staging host). */
   baseUrl?: string;
   /** A fetch implementation; defaults to the global one. */

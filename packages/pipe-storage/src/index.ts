@@ -161,3 +161,13 @@ export type S3KeyList = Schemas["S3KeyList"];
 export type S3Info = Schemas["S3Info"];
 export type Bucket = Schemas["Bucket"];
 export type BucketUpdate = Schemas["BucketUpdate"];
+export {
+  type AgentBundle,
+  agentBundleEnv,
+  bootstrap,
+  createS3Key,
+  type PipeConfig,
+  type WaitForActivityOptions,
+  WaitTimeoutError,
+  waitForActivity,
+} from "./flows.js";

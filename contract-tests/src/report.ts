@@ -1,0 +1,230 @@
+/** Reports: a terminal table per provider, JUnit XML, one self-contained HTML file, failures.json for replays. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CHECK_NAMES, type CheckName } from "./checks.js";
+import type { Failure, Outcome, ProviderResult } from "./runner.js";
+
+export interface RunInfo {
+  seed: number;
+  runs: number;
+  startedAt: string;
+}
+
+/** What `--replay` reads back. */
+export interface FailuresFile extends RunInfo {
+  failures: Failure[];
+}
+
+export const SHORT: Record<CheckName, string> = {
+  not_a_server_error: "5xx",
+  status_code_conformance: "status",
+  content_type_conformance: "ctype",
+  response_headers_conformance: "headers",
+  response_schema_conformance: "schema",
+  negative_data_rejection: "neg",
+  positive_data_acceptance: "pos",
+  missing_required_header: "req-hdr",
+  ignored_auth: "auth",
+  use_after_free: "uaf",
+  ensure_resource_availability: "avail",
+};
+
+const cell = (o: Outcome) => (o.status === "fail" ? "FAIL" : o.status);
+
+export function allFailures(results: ProviderResult[]): Failure[] {
+  return results.flatMap((r) =>
+    r.operations.flatMap((op) =>
+      Object.values(op.outcomes).flatMap((o) => (o.status === "fail" ? [o.failure] : [])),
+    ),
+  );
+}
+
+function counts(results: ProviderResult[]) {
+  const all = results.flatMap((r) => r.operations.flatMap((op) => Object.values(op.outcomes)));
+  return {
+    operations: results.reduce((n, r) => n + r.operations.length, 0),
+    pass: all.filter((o) => o.status === "pass").length,
+    fail: all.filter((o) => o.status === "fail").length,
+    na: all.filter((o) => o.status === "n/a").length,
+  };
+}
+
+/** The end-of-run text: one table per provider (operations × checks), the failures, a summary. */
+export function terminalReport(results: ProviderResult[], outDir: string, replayCommand: string): string {
+  const lines: string[] = [];
+  const widths = CHECK_NAMES.map((name) => Math.max(SHORT[name].length, 4));
+  for (const r of results) {
+    lines.push("", `${r.target} · ${r.provider}${r.skipped ? "" : ` (${r.seconds.toFixed(1)} s)`}`);
+    if (r.skipped) {
+      lines.push(`  ${r.skipped}`);
+      continue;
+    }
+    const opWidth = Math.max(9, ...r.operations.map((op) => op.operation.length));
+    const row = (first: string, cells: string[]) =>
+      `  ${first.padEnd(opWidth)}  ${cells.map((c, i) => c.padEnd(widths[i] ?? 4)).join(" ")}`.trimEnd();
+    lines.push(
+      row(
+        "operation",
+        CHECK_NAMES.map((name) => SHORT[name]),
+      ),
+    );
+    for (const op of r.operations)
+      lines.push(
+        row(
+          op.operation,
+          CHECK_NAMES.map((name) => cell(op.outcomes[name])),
+        ),
+      );
+  }
+  lines.push("", `checks: ${CHECK_NAMES.map((name) => `${SHORT[name]} = ${name}`).join(", ")}`);
+  const failures = allFailures(results);
+  for (const f of failures) {
+    lines.push(
+      "",
+      `FAIL ${f.check} · ${f.target} ${f.provider} · ${f.operation}`,
+      `  ${f.message}`,
+      `  request: ${f.curl}`,
+      f.response
+        ? `  response: ${f.response.status} ${oneLine(f.response.body, 300)}`
+        : `  no response: ${f.error ?? ""}`,
+      `  replay: ${replayCommand} --replay ${f.id}   (seed ${f.seed}, path ${f.path})`,
+    );
+  }
+  const c = counts(results);
+  lines.push(
+    "",
+    `${c.operations} operations: ${c.pass} pass, ${c.fail} FAIL, ${c.na} n/a · reports in ${outDir}`,
+  );
+  return lines.join("\n");
+}
+
+const oneLine = (s: string, max: number) => {
+  const flat = s.replace(/\s+/g, " ");
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+};
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: XML 1.0 forbids these characters
+const xmlInvalid = /[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd]/gu;
+const escapeXml = (s: string) =>
+  s
+    .replace(xmlInvalid, "\ufffd")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
+
+function failureText(f: Failure, replayCommand: string): string {
+  const response = f.response
+    ? [
+        `response: ${f.response.status}`,
+        ...Object.entries(f.response.headers).map(([k, v]) => `  ${k}: ${v}`),
+        f.response.body,
+      ]
+    : [`no response: ${f.error ?? ""}`];
+  return [
+    f.message,
+    "",
+    `request: ${f.request.method} ${f.request.url}`,
+    ...Object.entries(f.request.headers).map(([k, v]) => `  ${k}: ${v}`),
+    ...(f.request.body === undefined ? [] : [f.request.body]),
+    "",
+    `curl: ${f.curl}`,
+    "",
+    ...response,
+    "",
+    `replay: ${replayCommand} --replay ${f.id} (seed ${f.seed}, path ${f.path})`,
+  ].join("\n");
+}
+
+/** JUnit XML: a suite per target and provider, a test case per operation and check. */
+export function junitXml(results: ProviderResult[], replayCommand: string): string {
+  const suites = results.map((r) => {
+    const name = `${r.target}/${r.provider}`;
+    if (r.skipped) {
+      return `  <testsuite name="${escapeXml(name)}" tests="1" failures="0" skipped="1" time="0">\n    <testcase classname="${escapeXml(name)}" name="provider"><skipped message="${escapeXml(r.skipped)}"/></testcase>\n  </testsuite>`;
+    }
+    const cases = r.operations.flatMap((op) =>
+      CHECK_NAMES.map((check) => {
+        const o = op.outcomes[check];
+        const open = `    <testcase classname="${escapeXml(`${name} ${op.operation}`)}" name="${check}" time="0"`;
+        if (o.status === "pass") return `${open}/>`;
+        if (o.status === "n/a") return `${open}><skipped message="${escapeXml(o.reason)}"/></testcase>`;
+        return `${open}><failure type="${check}" message="${escapeXml(o.failure.message)}">${escapeXml(failureText(o.failure, replayCommand))}</failure></testcase>`;
+      }),
+    );
+    const all = r.operations.flatMap((op) => Object.values(op.outcomes));
+    const failures = all.filter((o) => o.status === "fail").length;
+    const skipped = all.filter((o) => o.status === "n/a").length;
+    return `  <testsuite name="${escapeXml(name)}" tests="${all.length}" failures="${failures}" skipped="${skipped}" time="${r.seconds.toFixed(3)}">\n${cases.join("\n")}\n  </testsuite>`;
+  });
+  const c = counts(results);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="specyard contract" tests="${c.pass + c.fail + c.na}" failures="${c.fail}" skipped="${c.na}">\n${suites.join("\n")}\n</testsuites>\n`;
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/** One HTML file, styles inline, no scripts or external assets. */
+export function htmlReport(results: ProviderResult[], info: RunInfo, replayCommand: string): string {
+  const c = counts(results);
+  const sections = results.map((r) => {
+    const title = `${escapeHtml(r.target)} · ${escapeHtml(r.provider)}`;
+    if (r.skipped) return `<h2>${title}</h2><p class="na">${escapeHtml(r.skipped)}</p>`;
+    const head = CHECK_NAMES.map((name) => `<th title="${name}">${SHORT[name]}</th>`).join("");
+    const rows = r.operations
+      .map((op) => {
+        const cells = CHECK_NAMES.map((name) => {
+          const o = op.outcomes[name];
+          const tip = o.status === "n/a" ? o.reason : o.status === "fail" ? o.failure.message : "pass";
+          const body = o.status === "fail" ? `<a href="#${o.failure.id}">FAIL</a>` : o.status;
+          return `<td class="${o.status === "n/a" ? "na" : o.status}" title="${escapeHtml(tip)}">${body}</td>`;
+        }).join("");
+        return `<tr><th class="op">${escapeHtml(op.operation)}</th>${cells}</tr>`;
+      })
+      .join("\n");
+    return `<h2>${title} <small>${r.seconds.toFixed(1)} s</small></h2>\n<table><tr><th class="op">operation</th>${head}</tr>\n${rows}</table>`;
+  });
+  const failures = allFailures(results).map(
+    (f) =>
+      `<section class="failure" id="${f.id}"><h3>${escapeHtml(f.check)} · ${escapeHtml(`${f.target} ${f.provider}`)} · ${escapeHtml(f.operation)}</h3><pre>${escapeHtml(failureText(f, replayCommand))}</pre></section>`,
+  );
+  const legend = CHECK_NAMES.map((name) => `<code>${SHORT[name]}</code> ${name}`).join(" · ");
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>specyard contract report</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;margin-bottom:1.5em}
+td,th{border:1px solid #ccc;padding:2px 6px;text-align:center;font-size:12px}
+th.op{text-align:left;font-family:monospace;font-weight:normal}
+td.pass{background:#e6f4ea}td.fail{background:#fbd3d0;font-weight:bold}td.na{color:#999}
+p.na{color:#777}pre{background:#f6f6f6;padding:1em;overflow-x:auto;white-space:pre-wrap}
+.failure h3{color:#b3261e}
+</style></head><body>
+<h1>specyard contract report</h1>
+<p>${c.operations} operations: ${c.pass} pass, <strong>${c.fail} FAIL</strong>, ${c.na} n/a · seed ${info.seed} · ${info.runs} runs per operation and phase · started ${escapeHtml(info.startedAt)}</p>
+<p>${legend}</p>
+${sections.join("\n")}
+${failures.length ? `<h2>Failures</h2>\n${failures.join("\n")}` : ""}
+</body></html>
+`;
+}
+
+/** Writes junit.xml, report.html and failures.json into `dir`; returns their paths. */
+export function writeReports(
+  dir: string,
+  results: ProviderResult[],
+  info: RunInfo,
+  replayCommand: string,
+): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files: [string, string][] = [
+    ["junit.xml", junitXml(results, replayCommand)],
+    ["report.html", htmlReport(results, info, replayCommand)],
+    [
+      "failures.json",
+      `${JSON.stringify({ ...info, failures: allFailures(results) } satisfies FailuresFile, null, 2)}\n`,
+    ],
+  ];
+  for (const [name, text] of files) writeFileSync(join(dir, name), text);
+  return files.map(([name]) => join(dir, name));
+}

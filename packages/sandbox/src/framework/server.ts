@@ -1,0 +1,395 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { SandboxClock } from "./clock.js";
+import { FaultPlan, type FaultRule, type FaultSpec } from "./faults.js";
+import { stringify, toWireJson } from "./json.js";
+import { StateFile } from "./persist.js";
+import { seededRandom } from "./random.js";
+import { RateLimits, rateLimitHeaders } from "./ratelimit.js";
+import { CompiledSpec, type ValidationProblem } from "./spec.js";
+import type {
+  ProviderContext,
+  ProviderDefinition,
+  ProviderRuntime,
+  SandboxOptions,
+  SandboxRequest,
+  SandboxResponse,
+} from "./types.js";
+
+const ADMIN_PREFIX = "/__sandbox";
+const MAX_BODY = 64 * 1024 * 1024;
+
+/** What a running sandbox offers its owner besides HTTP. */
+export interface SandboxAdmin<S = unknown> {
+  clock: SandboxClock;
+  /** The live state (mutable; call `save()` after changing it by hand). */
+  state(): S;
+  /** State as the admin HTTP route shows it (secrets stripped). */
+  inspect(): unknown;
+  reset(seed?: string | number): Promise<void>;
+  setFaults(rules: FaultRule[]): void;
+  faults(): FaultRule[];
+  /** 429s the rate limiter sent, and faults applied, by kind. */
+  stats(): { rateLimited: Record<string, number>; faults: Record<string, number>; requests: number };
+  act(action: string, input?: Record<string, unknown>): Promise<unknown>;
+  save(): void;
+}
+
+export interface Sandbox<S = unknown> {
+  provider: string;
+  url: string;
+  admin: SandboxAdmin<S>;
+  /** Extra endpoints of the live parts (e.g. `solana.rpcUrl`, `s3.endpoint`). */
+  info: Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+export async function runSandbox<S>(
+  definition: ProviderDefinition<S>,
+  options: SandboxOptions = {},
+): Promise<Sandbox<S>> {
+  const spec = new CompiledSpec(definition.spec);
+  const clock = new SandboxClock();
+  let seed = String(options.seed ?? "specyard");
+  const file = options.dataDir ? new StateFile(options.dataDir, definition.name) : undefined;
+  const saved = file?.load<{
+    state: S;
+    clockOffset: number;
+    runtime: unknown;
+    seed: string;
+    draws?: number;
+  }>();
+  if (saved) {
+    seed = saved.seed;
+    clock.offset = saved.clockOffset;
+  }
+  let random = seededRandom(seed);
+  // Draws already taken before a restart are replayed, so ids made from them never repeat.
+  let draws = 0;
+  for (; draws < (saved?.draws ?? 0); draws++) random();
+  const limits = new RateLimits(definition.rateLimits ?? []);
+  const faults = new FaultPlan(options.faults ?? [], seededRandom(`${seed}:faults`));
+  let requests = 0;
+  let runtime: ProviderRuntime = {};
+  let baseUrl = "";
+
+  const ctx: ProviderContext<S> = {
+    state: saved?.state ?? definition.initialState(seed),
+    clock,
+    random: () => {
+      draws++;
+      return random();
+    },
+    get baseUrl() {
+      return baseUrl;
+    },
+    dataDir: options.dataDir,
+    error: (status, message, details) => ({ status, body: definition.errorBody(status, message, details) }),
+    save: () =>
+      file?.save({ state: ctx.state, clockOffset: clock.offset, runtime: runtime.snapshot?.(), seed, draws }),
+  };
+  clock.onAdvance((now) => {
+    definition.onClock?.(ctx, now);
+    ctx.save();
+  });
+
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // A sandbox bug: answer in the provider's shape, never leak a stack to the client.
+      process.stderr.write(
+        `[sandbox ${definition.name}] ${error instanceof Error ? error.stack : String(error)}\n`,
+      );
+      if (!res.headersSent) send(res, ctx.error(500, "sandbox internal error"));
+      else res.destroy();
+    });
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    requests++;
+    const url = new URL(req.url ?? "/", "http://sandbox.invalid");
+    const rawBody = await readBody(req);
+    if (rawBody === undefined) return send(res, ctx.error(413, `request body over ${MAX_BODY} bytes`));
+    if (url.pathname.startsWith(`${ADMIN_PREFIX}/`))
+      return send(res, await adminRoute(req.method ?? "GET", url, rawBody));
+
+    const request = requestOf(req, url, rawBody);
+    const extra = await runtime.route?.(request);
+    if (extra) return send(res, extra);
+
+    const match = spec.match(request.method, url.pathname);
+    if (match === undefined) return send(res, ctx.error(404, `no route ${request.method} ${url.pathname}`));
+    if (match === "method")
+      return send(res, ctx.error(405, `${request.method} is not allowed on ${url.pathname}`));
+    const { operation } = match;
+    request.operationId = operation.operationId;
+
+    const fault = faults.draw(operation.operationId, url.pathname);
+    if (fault && (await applyFaultBefore(fault, res))) return;
+
+    const checked = spec.validateParams(operation, {
+      path: match.params,
+      query: url.searchParams,
+      headers: req.headers,
+      cookies: request.cookies,
+    });
+    if (!checked.ok) return send(res, invalid(operation.op, checked.problems));
+    request.params = checked.input.params;
+    request.query = checked.input.query;
+
+    const contentType = request.headers["content-type"];
+    if (rawBody.length && (contentType ?? "").includes("json")) {
+      try {
+        request.body = JSON.parse(rawBody.toString("utf8"));
+      } catch {
+        return send(res, invalid(operation.op, [{ field: "body", message: "is not valid JSON" }]));
+      }
+    }
+    const bodyProblems = spec.validateBody(
+      operation,
+      rawBody.length ? (request.body ?? rawBody) : undefined,
+      contentType,
+    );
+    if (bodyProblems.length) return send(res, invalid(operation.op, bodyProblems));
+
+    const rule = limits.ruleFor(operation.operationId);
+    let limitHeaders: Record<string, string> = {};
+    if (rule) {
+      const decision = limits.take(rule, request, clock.now());
+      limitHeaders = rateLimitHeaders(decision);
+      if (!decision.allowed) {
+        const body = definition.rateLimitBody?.(decision) ?? definition.errorBody(429, "rate limit exceeded");
+        return send(res, { status: 429, body, headers: limitHeaders });
+      }
+    }
+
+    const handler = definition.handlers[operation.operationId];
+    const response = handler
+      ? await handler(request, ctx)
+      : ctx.error(501, `${operation.operationId} is not implemented by the sandbox`);
+    response.headers = { ...limitHeaders, ...response.headers };
+    if (!["GET", "HEAD"].includes(request.method) && response.status < 400) ctx.save();
+    if (fault?.kind === "reset-after") {
+      res.socket?.destroy();
+      return;
+    }
+    if (fault?.kind === "truncated") return sendTruncated(res, response);
+    send(res, response);
+  }
+
+  function invalid(
+    op: Record<string, { [status: string]: unknown }>,
+    problems: ValidationProblem[],
+  ): SandboxResponse {
+    const responses = (op.responses ?? {}) as Record<string, unknown>;
+    const status = "400" in responses ? 400 : "422" in responses ? 422 : 400;
+    const message = `invalid request: ${problems.map((p) => `${p.field} ${p.message}`).join("; ")}`;
+    return ctx.error(status, message, { problems });
+  }
+
+  async function applyFaultBefore(fault: FaultSpec, res: ServerResponse): Promise<boolean> {
+    switch (fault.kind) {
+      case "latency":
+        await new Promise((resolve) => setTimeout(resolve, fault.ms));
+        return false;
+      case "reset":
+        res.socket?.destroy();
+        return true;
+      case "server-error":
+        send(res, ctx.error(fault.status ?? 503, "injected fault"));
+        return true;
+      case "rate-limit": {
+        const ms = fault.ms ?? 1000;
+        const headers: Record<string, string> = {};
+        const body = definition.errorBody(fault.status ?? 429, "injected rate limit") as Record<
+          string,
+          unknown
+        >;
+        if (fault.hint === "retry-after" || fault.hint === undefined)
+          headers["Retry-After"] = String(Math.ceil(ms / 1000));
+        if (fault.hint === "retry-after-ms") headers["retry-after-ms"] = String(ms);
+        const payload =
+          fault.hint === "body" && body && typeof body === "object" ? { ...body, retry_after_ms: ms } : body;
+        send(res, { status: fault.status ?? 429, body: payload, headers });
+        return true;
+      }
+      default:
+        return false; // reset-after and truncated act after the handler
+    }
+  }
+
+  async function adminRoute(method: string, url: URL, rawBody: Buffer): Promise<SandboxResponse> {
+    const route = url.pathname.slice(ADMIN_PREFIX.length);
+    try {
+      const input = rawBody.length ? (JSON.parse(rawBody.toString("utf8")) as Record<string, unknown>) : {};
+      if (route === "/state" && method === "GET") return { status: 200, body: admin.inspect() };
+      if (route === "/reset" && method === "POST") {
+        await admin.reset(input.seed as string | undefined);
+        return { status: 200, body: { ok: true } };
+      }
+      if (route === "/clock" && method === "GET")
+        return { status: 200, body: { now: clock.now(), offsetMs: clock.offset } };
+      if (route === "/clock" && method === "POST") {
+        return {
+          status: 200,
+          body: { now: clock.advance(Number(input.advanceMs ?? 0)), offsetMs: clock.offset },
+        };
+      }
+      if (route === "/faults" && method === "GET") return { status: 200, body: admin.faults() };
+      if (route === "/faults" && method === "PUT") {
+        admin.setFaults((Array.isArray(input) ? input : (input.rules ?? [])) as FaultRule[]);
+        return { status: 200, body: admin.faults() };
+      }
+      if (route === "/stats" && method === "GET") return { status: 200, body: admin.stats() };
+      if (route.startsWith("/actions/") && method === "POST") {
+        return {
+          status: 200,
+          body: (await admin.act(route.slice("/actions/".length), input)) ?? { ok: true },
+        };
+      }
+    } catch (error) {
+      return ctx.error(400, error instanceof Error ? error.message : String(error));
+    }
+    return ctx.error(404, `no admin route ${method} ${route}`);
+  }
+
+  const admin: SandboxAdmin<S> = {
+    clock,
+    state: () => ctx.state,
+    inspect: () =>
+      JSON.parse(stringify(definition.redactState ? definition.redactState(ctx.state) : ctx.state)),
+    reset: async (newSeed) => {
+      seed = String(newSeed ?? seed);
+      random = seededRandom(seed);
+      draws = 0;
+      ctx.state = definition.initialState(seed);
+      limits.reset();
+      ctx.save();
+    },
+    setFaults: (rules) => faults.set(rules),
+    faults: () => faults.rules(),
+    stats: () => ({
+      rateLimited: Object.fromEntries(limits.rejected),
+      faults: Object.fromEntries(faults.applied),
+      requests,
+    }),
+    act: async (action, input = {}) => {
+      const run = definition.actions?.[action];
+      if (!run)
+        throw new Error(
+          `unknown action ${action}; have: ${Object.keys(definition.actions ?? {}).join(", ")}`,
+        );
+      const result = await run(ctx, input);
+      ctx.save();
+      return result;
+    },
+    save: () => ctx.save(),
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  baseUrl = `http://${address.address}:${address.port}`;
+  runtime = (await definition.start?.(ctx, saved?.runtime)) ?? {};
+  if (!saved) ctx.save();
+
+  return {
+    provider: definition.name,
+    url: baseUrl,
+    admin,
+    info: runtime.info ?? {},
+    close: async () => {
+      await runtime.close?.();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function requestOf(req: IncomingMessage, url: URL, rawBody: Buffer): SandboxRequest {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers))
+    headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  const cookies: Record<string, string> = {};
+  for (const pair of (headers.cookie ?? "").split(/;\s*/)) {
+    const at = pair.indexOf("=");
+    if (at > 0) cookies[pair.slice(0, at).trim()] = safeDecode(pair.slice(at + 1).trim());
+  }
+  return {
+    operationId: "",
+    method: (req.method ?? "GET").toUpperCase(),
+    path: url.pathname,
+    url,
+    params: {},
+    query: {},
+    rawQuery: url.searchParams,
+    headers,
+    cookies,
+    body: undefined,
+    rawBody,
+    ip: req.socket.remoteAddress ?? "127.0.0.1",
+    host: headers.host ?? "",
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        resolve(undefined);
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function encode(response: SandboxResponse): { body: Buffer; type: string } {
+  if (response.raw !== undefined) {
+    return { body: Buffer.from(response.raw), type: response.contentType ?? "application/octet-stream" };
+  }
+  if (response.body === undefined)
+    return { body: Buffer.alloc(0), type: response.contentType ?? "application/json" };
+  return { body: Buffer.from(toWireJson(response.body)), type: response.contentType ?? "application/json" };
+}
+
+function send(res: ServerResponse, response: SandboxResponse) {
+  const { body, type } = encode(response);
+  const headers: Record<string, string | string[]> = { ...response.headers };
+  if (body.length || response.body !== undefined) headers["content-type"] = type;
+  headers["content-length"] = String(body.length);
+  res.writeHead(response.status, headers);
+  res.end(body);
+}
+
+function sendTruncated(res: ServerResponse, response: SandboxResponse) {
+  const { body, type } = encode(response);
+  res.writeHead(response.status, {
+    ...response.headers,
+    "content-type": type,
+    "content-length": String(body.length + 64),
+  });
+  res.write(body.subarray(0, Math.floor(body.length / 2)));
+  setTimeout(() => res.socket?.destroy(), 5);
+}
+
+/** `decodeURIComponent`, keeping a malformed escape as it came instead of throwing. */
+export function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

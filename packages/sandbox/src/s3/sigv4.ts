@@ -1,0 +1,106 @@
+import { timingSafeEqual } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { HttpRequest } from "@smithy/protocol-http";
+import { SignatureV4 } from "@smithy/signature-v4";
+import type { Query } from "./scope.js";
+
+/** The parts of an `AWS4-HMAC-SHA256` Authorization header. */
+export interface SigV4Authorization {
+  accessKeyId: string;
+  date: string;
+  region: string;
+  service: string;
+  signedHeaders: string[];
+  signature: string;
+}
+
+/** Parses an Authorization header, or returns undefined when it is not a well-formed SigV4 header. */
+export function parseAuthorization(header: string): SigV4Authorization | undefined {
+  const match = /^AWS4-HMAC-SHA256\s+(.*)$/s.exec(header.trim());
+  if (!match?.[1]) return undefined;
+  const fields = new Map<string, string>();
+  for (const part of match[1].split(",")) {
+    const eq = part.indexOf("=");
+    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  const credential = fields.get("Credential")?.split("/") ?? [];
+  const signedHeaders = fields.get("SignedHeaders")?.split(";") ?? [];
+  const signature = fields.get("Signature") ?? "";
+  const [accessKeyId, date, region, service, terminator] = credential;
+  if (
+    credential.length !== 5 ||
+    terminator !== "aws4_request" ||
+    !accessKeyId ||
+    !date ||
+    !region ||
+    !service
+  )
+    return undefined;
+  if (!/^\d{8}$/.test(date) || !/^[0-9a-f]{64}$/.test(signature)) return undefined;
+  if (signedHeaders.length === 0 || signedHeaders.some((h) => !/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(h)))
+    return undefined;
+  return { accessKeyId, date, region, service, signedHeaders, signature };
+}
+
+/** Parses an `x-amz-date` value (`YYYYMMDDTHHMMSSZ`). */
+export function parseAmzDate(value: string | undefined): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value ?? "");
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/**
+ * Re-signs the request with the SDK's own signer (raw path, decoded query, only the signed headers,
+ * no path escaping, as S3 signs) and compares the signatures in constant time.
+ */
+export async function signatureMatches(input: {
+  auth: SigV4Authorization;
+  secretAccessKey: string;
+  method: string;
+  rawPath: string;
+  query: Query;
+  headers: IncomingHttpHeaders;
+  signingDate: Date;
+}): Promise<boolean> {
+  const { auth } = input;
+  const headers: Record<string, string> = {};
+  for (const name of auth.signedHeaders) {
+    const value = input.headers[name];
+    if (value === undefined) return false;
+    headers[name] = Array.isArray(value) ? value.join(",") : value;
+  }
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: input.secretAccessKey },
+    region: auth.region,
+    service: auth.service,
+    sha256: Sha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
+  const request = new HttpRequest({
+    method: input.method,
+    protocol: "http:",
+    hostname: "gateway",
+    path: input.rawPath,
+    query: { ...input.query },
+    headers,
+  });
+  const signed = await signer.sign(request, {
+    signingDate: input.signingDate,
+    signableHeaders: new Set(auth.signedHeaders),
+  });
+  const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization))?.[1] ?? "";
+  const a = Buffer.from(expected);
+  const b = Buffer.from(auth.signature);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,598 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { Sha256 } from "@aws-crypto/sha256-js";
+import {
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { HttpRequest } from "@smithy/protocol-http";
+import { SignatureV4 } from "@smithy/signature-v4";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { S3Gateway, type S3KeyScope, type S3ObjectEvent } from "../src/s3/index.js";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+
+const agent: S3KeyScope = {
+  accessKeyId: "AKIAAGENT1",
+  secretAccessKey: "agent1-secret-DO-NOT-LEAK-0001",
+  bucket: "bucket",
+  prefix: "agent-1/",
+};
+const agent2: S3KeyScope = {
+  ...agent,
+  accessKeyId: "AKIAAGENT2",
+  secretAccessKey: "agent2-secret-DO-NOT-LEAK-02",
+  prefix: "agent-2/",
+};
+const admin: S3KeyScope = {
+  ...agent,
+  accessKeyId: "AKIAADMIN",
+  secretAccessKey: "admin-secret-DO-NOT-LEAK-0003",
+  prefix: "",
+};
+const otherOwner: S3KeyScope = {
+  ...admin,
+  accessKeyId: "AKIAOTHER",
+  secretAccessKey: "other-secret-DO-NOT-LEAK-04",
+  bucket: "other",
+};
+const wrongSecret = "wrong-secret-DO-NOT-LEAK-0005";
+const secrets = [agent, agent2, admin, otherOwner].map((k) => k.secretAccessKey).concat(wrongSecret);
+
+let gw: S3Gateway;
+let dataDir: string;
+const events: S3ObjectEvent[] = [];
+/** Raw bodies of every non-2xx answer the SDK clients received, and the errors they threw. */
+const rawErrors: string[] = [];
+const thrown: unknown[] = [];
+
+/** An SDK client for a key; records the raw body of every error answer. */
+function client(key: Pick<S3KeyScope, "accessKeyId" | "secretAccessKey">): S3Client {
+  const s3 = new S3Client({
+    endpoint: gw.endpoint,
+    region: gw.region,
+    forcePathStyle: true,
+    maxAttempts: 1,
+    credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey },
+  });
+  s3.middlewareStack.add(
+    (next) => async (args) => {
+      const out = await next(args);
+      const response = out.response as { statusCode: number; body?: Readable };
+      if (response.statusCode >= 300 && response.body) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of response.body) chunks.push(Buffer.from(chunk));
+        const body = Buffer.concat(chunks);
+        rawErrors.push(body.toString("utf8"));
+        response.body = Readable.from([body]);
+      }
+      return out;
+    },
+    { step: "deserialize", priority: "low" },
+  );
+  return s3;
+}
+
+/** Awaits an SDK call that must be refused; returns the error's name (the S3 error code). */
+async function refusal(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+  } catch (error) {
+    thrown.push(error);
+    return (error as Error).name;
+  }
+  throw new Error("the call was expected to be refused");
+}
+
+async function bytesOf(s3: S3Client, Bucket: string, Key: string): Promise<Buffer> {
+  const got = await s3.send(new GetObjectCommand({ Bucket, Key }));
+  return Buffer.from((await got.Body?.transformToByteArray()) ?? []);
+}
+
+async function listAll(s3: S3Client, Bucket: string, Prefix: string, MaxKeys = 1000): Promise<string[]> {
+  const keys: string[] = [];
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket, Prefix, MaxKeys, ContinuationToken }));
+    keys.push(...(page.Contents ?? []).map((o) => o.Key ?? ""));
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
+  return keys;
+}
+
+/** Sends a hand-signed request with a raw (never normalized) path, as a non-SDK client could. */
+async function signedRaw(
+  key: S3KeyScope,
+  method: string,
+  path: string,
+  query: Record<string, string> = {},
+  body = "",
+): Promise<{ status: number; body: string }> {
+  const { hostname, port, host } = new URL(gw.endpoint);
+  const signer = new SignatureV4({
+    credentials: key,
+    region: gw.region,
+    service: "s3",
+    sha256: Sha256,
+    uriEscapePath: false,
+  });
+  const request = new HttpRequest({
+    method,
+    protocol: "http:",
+    hostname,
+    port: Number(port),
+    path,
+    query,
+    headers: {
+      host,
+      "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+      "content-length": String(Buffer.byteLength(body)),
+    },
+  });
+  const signed = await signer.sign(request);
+  const search = new URLSearchParams(query).toString();
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: hostname, port, method, path: search ? `${path}?${search}` : path, headers: signed.headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "specyard-s3-"));
+  gw = await S3Gateway.start({ dataDir });
+  await gw.createBucket("bucket");
+  await gw.createBucket("other");
+  for (const key of [agent, agent2, admin, otherOwner]) gw.addKey(key);
+  gw.onObject((event) => events.push(event));
+});
+
+afterAll(async () => {
+  await gw?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe("S3Gateway inside the scope", () => {
+  it("serves put, get, head, paged list v2, copy, delete and batch delete", async () => {
+    const s3 = client(agent);
+    const put = (Key: string, Body: string) => s3.send(new PutObjectCommand({ Bucket: "bucket", Key, Body }));
+    for (let i = 0; i < 5; i++) await put(`agent-1/list/${i}.txt`, `item ${i}`);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: "bucket",
+        Key: "agent-1/doc.json",
+        Body: '{"a":1}',
+        ContentType: "application/json",
+        Metadata: { owner: "agent-1" },
+      }),
+    );
+
+    expect((await bytesOf(s3, "bucket", "agent-1/doc.json")).toString()).toBe('{"a":1}');
+    const head = await s3.send(new HeadObjectCommand({ Bucket: "bucket", Key: "agent-1/doc.json" }));
+    expect(head.ContentLength).toBe(7);
+    expect(head.ContentType).toBe("application/json");
+    expect(head.Metadata).toEqual({ owner: "agent-1" });
+
+    const pages: number[] = [];
+    let token: string | undefined;
+    const listed: string[] = [];
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: "bucket",
+          Prefix: "agent-1/list/",
+          MaxKeys: 2,
+          ContinuationToken: token,
+        }),
+      );
+      pages.push(page.Contents?.length ?? 0);
+      listed.push(...(page.Contents ?? []).map((o) => o.Key ?? ""));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    expect(pages).toEqual([2, 2, 1]);
+    expect(listed).toEqual([0, 1, 2, 3, 4].map((i) => `agent-1/list/${i}.txt`));
+
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: "bucket",
+        Key: "agent-1/copy.json",
+        CopySource: "bucket/agent-1/doc.json",
+      }),
+    );
+    expect((await bytesOf(s3, "bucket", "agent-1/copy.json")).toString()).toBe('{"a":1}');
+
+    await s3.send(new DeleteObjectCommand({ Bucket: "bucket", Key: "agent-1/copy.json" }));
+    expect(await gw.getObject("bucket", "agent-1/copy.json")).toBeUndefined();
+
+    const batch = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: "bucket",
+        Delete: { Objects: [0, 1, 2].map((i) => ({ Key: `agent-1/list/${i}.txt` })) },
+      }),
+    );
+    expect(batch.Deleted?.length).toBe(3);
+    expect(await listAll(s3, "bucket", "agent-1/list/")).toEqual([
+      "agent-1/list/3.txt",
+      "agent-1/list/4.txt",
+    ]);
+  });
+
+  it("uploads ~12 MB in parts with lib-storage and reads it back byte-exact", async () => {
+    const s3 = client(agent);
+    const data = randomBytes(12 * 1024 * 1024 + 123);
+    const upload = new Upload({
+      client: s3,
+      params: { Bucket: "bucket", Key: "agent-1/big.bin", Body: data },
+    });
+    await upload.done();
+    expect((await bytesOf(s3, "bucket", "agent-1/big.bin")).equals(data)).toBe(true);
+    expect(events).toContainEqual({
+      bucket: "bucket",
+      key: "agent-1/big.bin",
+      size: data.length,
+      accessKeyId: agent.accessKeyId,
+      operation: "multipart-complete",
+    });
+  });
+
+  it("stores stream uploads (aws-chunked with default checksums) and large single PUTs byte-exact", async () => {
+    const s3 = client(agent);
+    const encodings: string[] = [];
+    s3.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers: Record<string, string> };
+        encodings.push(request.headers["content-encoding"] ?? "");
+        return next(args);
+      },
+      { step: "finalizeRequest", priority: "low" },
+    );
+    const data = randomBytes(300_000);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: "bucket",
+        Key: "agent-1/stream.bin",
+        Body: Readable.from([data.subarray(0, 100_000), data.subarray(100_000)]),
+        ContentLength: data.length,
+      }),
+    );
+    expect(encodings).toEqual(["aws-chunked"]);
+    const stored = await bytesOf(s3, "bucket", "agent-1/stream.bin");
+    expect(stored.length).toBe(data.length);
+    expect(stored.equals(data)).toBe(true);
+
+    const single = randomBytes(12 * 1024 * 1024);
+    await s3.send(new PutObjectCommand({ Bucket: "bucket", Key: "agent-1/single.bin", Body: single }));
+    expect(Buffer.from((await gw.getObject("bucket", "agent-1/single.bin")) ?? []).equals(single)).toBe(true);
+  });
+
+  it("reports writes and deletes to its listeners", async () => {
+    const s3 = client(agent);
+    const seen: S3ObjectEvent[] = [];
+    gw.onObject((event) => seen.push(event));
+    await s3.send(new PutObjectCommand({ Bucket: "bucket", Key: "agent-1/ev/a", Body: "abc" }));
+    await s3.send(
+      new CopyObjectCommand({ Bucket: "bucket", Key: "agent-1/ev/b", CopySource: "bucket/agent-1/ev/a" }),
+    );
+    await s3.send(new DeleteObjectCommand({ Bucket: "bucket", Key: "agent-1/ev/a" }));
+    await s3.send(
+      new DeleteObjectsCommand({ Bucket: "bucket", Delete: { Objects: [{ Key: "agent-1/ev/b" }] } }),
+    );
+    await refusal(s3.send(new PutObjectCommand({ Bucket: "bucket", Key: "elsewhere/ev", Body: "x" })));
+    const base = { bucket: "bucket", accessKeyId: agent.accessKeyId };
+    expect(seen).toEqual([
+      { ...base, key: "agent-1/ev/a", size: 3, operation: "put" },
+      { ...base, key: "agent-1/ev/b", size: 3, operation: "copy" },
+      { ...base, key: "agent-1/ev/a", size: 0, operation: "delete" },
+      { ...base, key: "agent-1/ev/b", size: 0, operation: "delete" },
+    ]);
+  });
+});
+
+describe("S3Gateway refusals", () => {
+  it("refuses keys, listings, copies and batch deletes outside the prefix, and other buckets", async () => {
+    const s3 = client(agent);
+    await client(admin).send(
+      new PutObjectCommand({ Bucket: "bucket", Key: "private/x", Body: "secret data" }),
+    );
+    await s3.send(new PutObjectCommand({ Bucket: "bucket", Key: "agent-1/keep", Body: "keep" }));
+
+    const denied: Array<() => Promise<unknown>> = [
+      () => s3.send(new PutObjectCommand({ Bucket: "bucket", Key: "private/y", Body: "x" })),
+      () => s3.send(new PutObjectCommand({ Bucket: "bucket", Key: "agent-2/y", Body: "x" })),
+      // Large enough for the SDK to send `Expect: 100-continue`: refused before the body is read.
+      () =>
+        s3.send(new PutObjectCommand({ Bucket: "bucket", Key: "private/big", Body: Buffer.alloc(3 << 20) })),
+      () => s3.send(new PutObjectCommand({ Bucket: "bucket", Key: "agent-1/../private/y", Body: "x" })),
+      () => s3.send(new PutObjectCommand({ Bucket: "bucket", Key: "agent-1/../x", Body: "x" })),
+      () => s3.send(new GetObjectCommand({ Bucket: "bucket", Key: "private/x" })),
+      () => s3.send(new GetObjectCommand({ Bucket: "bucket", Key: "agent-1/../private/x" })),
+      () => s3.send(new ListObjectsV2Command({ Bucket: "bucket", Prefix: "private/" })),
+      () => s3.send(new ListObjectsV2Command({ Bucket: "bucket", Prefix: "agent-" })),
+      () => s3.send(new ListObjectsV2Command({ Bucket: "bucket" })),
+      () =>
+        s3.send(
+          new CopyObjectCommand({ Bucket: "bucket", Key: "agent-1/stolen", CopySource: "bucket/private/x" }),
+        ),
+      () =>
+        s3.send(
+          new CopyObjectCommand({
+            Bucket: "bucket",
+            Key: "agent-1/stolen",
+            CopySource: "/bucket/agent-1/../private/x",
+          }),
+        ),
+      () =>
+        s3.send(
+          new CopyObjectCommand({ Bucket: "bucket", Key: "private/z", CopySource: "bucket/agent-1/keep" }),
+        ),
+      () =>
+        s3.send(
+          new DeleteObjectsCommand({
+            Bucket: "bucket",
+            Delete: { Objects: [{ Key: "agent-1/keep" }, { Key: "private/x" }] },
+          }),
+        ),
+      () => s3.send(new PutObjectCommand({ Bucket: "other", Key: "agent-1/x", Body: "x" })),
+      () => s3.send(new GetObjectCommand({ Bucket: "other", Key: "agent-1/x" })),
+    ];
+    for (const call of denied) expect(await refusal(call())).toBe("AccessDenied");
+
+    // Nothing was written, copied or deleted by the refused calls.
+    expect(await listAll(client(admin), "bucket", "private/")).toEqual(["private/x"]);
+    expect(await listAll(client(admin), "bucket", "agent-1/stolen")).toEqual([]);
+    expect((await bytesOf(s3, "bucket", "agent-1/keep")).toString()).toBe("keep");
+    expect(await listAll(client(otherOwner), "other", "")).toEqual([]);
+  });
+
+  it("refuses hand-made requests the SDK would not send", async () => {
+    // Percent-encoded dot segments are dot segments once decoded.
+    const dots = await signedRaw(agent, "PUT", "/bucket/agent-1/%2e%2e/private/y", {}, "x");
+    expect(dots.status).toBe(403);
+    expect(dots.body).toContain("<Code>AccessDenied</Code>");
+    // fauxqs treats a POST to an object path as a batch delete of the keys in the body.
+    const post = await signedRaw(
+      agent,
+      "POST",
+      "/bucket/agent-1/x",
+      {},
+      "<Delete><Object><Key>private/x</Key></Object></Delete>",
+    );
+    expect(post.status).toBe(403);
+    // A batch delete must not hide a key from the gateway's reading of the body.
+    const hidden = await signedRaw(
+      agent,
+      "POST",
+      "/bucket",
+      { delete: "" },
+      '<Delete><Key a="">private/x</Key></Delete>',
+    );
+    expect(hidden.status).toBe(400);
+    // Bucket creation and deletion are not for scoped keys.
+    expect((await signedRaw(agent, "PUT", "/newbucket")).status).toBe(403);
+    expect((await signedRaw(agent, "DELETE", "/bucket")).status).toBe(403);
+    expect(await listAll(client(admin), "bucket", "private/")).toEqual(["private/x"]);
+  });
+
+  it("binds multipart upload ids to the bucket and key they were created for", async () => {
+    const s3 = client(agent);
+    const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: "bucket", Key: "agent-1/mp" }));
+    const UploadId = created.UploadId;
+    expect(UploadId).toBeTruthy();
+    const part = (c: S3Client, Key: string) =>
+      c.send(new UploadPartCommand({ Bucket: "bucket", Key, UploadId, PartNumber: 1, Body: "x" }));
+    expect(await refusal(part(s3, "agent-1/other"))).toBe("NoSuchUpload");
+    expect(await refusal(part(client(agent2), "agent-2/mp"))).toBe("NoSuchUpload");
+    await part(s3, "agent-1/mp");
+  });
+
+  it("checks signatures and access keys", async () => {
+    const put = (s3: S3Client) =>
+      s3.send(new PutObjectCommand({ Bucket: "bucket", Key: "agent-1/sig", Body: "x" }));
+    expect(await refusal(put(client({ ...agent, secretAccessKey: wrongSecret })))).toBe(
+      "SignatureDoesNotMatch",
+    );
+    expect(await refusal(put(client({ accessKeyId: "AKIAUNKNOWN", secretAccessKey: wrongSecret })))).toBe(
+      "InvalidAccessKeyId",
+    );
+    const temporary: S3KeyScope = {
+      ...agent,
+      accessKeyId: "AKIATEMP",
+      secretAccessKey: "temp-secret-DO-NOT-LEAK-06",
+    };
+    secrets.push(temporary.secretAccessKey);
+    gw.addKey(temporary);
+    await put(client(temporary));
+    gw.removeKey(temporary.accessKeyId);
+    expect(await refusal(put(client(temporary)))).toBe("InvalidAccessKeyId");
+    const elsewhere = new S3Client({
+      endpoint: gw.endpoint,
+      region: "eu-west-1",
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: agent,
+    });
+    expect(await refusal(put(elsewhere))).toBe("AuthorizationHeaderMalformed");
+  });
+
+  it("refuses anonymous requests unless the bucket is public_read, and then only reads", async () => {
+    await client(agent).send(
+      new PutObjectCommand({ Bucket: "bucket", Key: "agent-1/public.txt", Body: "hi" }),
+    );
+    const url = `${gw.endpoint}/bucket/agent-1/public.txt`;
+    const before = await fetch(url);
+    expect(before.status).toBe(403);
+    const xml = await before.text();
+    expect(xml).toContain("<Error><Code>AccessDenied</Code>");
+    rawErrors.push(xml);
+
+    gw.setPublicRead("bucket", true);
+    try {
+      const open = await fetch(url);
+      expect(open.status).toBe(200);
+      expect(await open.text()).toBe("hi");
+      expect((await fetch(url, { method: "PUT", body: "overwrite" })).status).toBe(403);
+      expect((await fetch(url, { method: "DELETE" })).status).toBe(403);
+      expect((await fetch(`${gw.endpoint}/bucket?list-type=2`)).status).toBe(403);
+      expect((await fetch(`${gw.endpoint}/other/agent-1/public.txt`)).status).toBe(403);
+    } finally {
+      gw.setPublicRead("bucket", false);
+    }
+    expect((await fetch(url)).status).toBe(403);
+    expect(await gw.getObject("bucket", "agent-1/public.txt")).toEqual(new Uint8Array(Buffer.from("hi")));
+  });
+
+  it("never shows a secret key in errors or key listings", () => {
+    expect(rawErrors.length).toBeGreaterThan(10);
+    expect(thrown.length).toBeGreaterThan(10);
+    const texts = [
+      ...rawErrors,
+      ...thrown.map((e) => `${(e as Error).message} ${JSON.stringify(e)}`),
+      JSON.stringify(gw.keys()),
+    ];
+    for (const secret of secrets) for (const text of texts) expect(text).not.toContain(secret);
+    expect(gw.keys()).toContainEqual({
+      accessKeyId: agent.accessKeyId,
+      bucket: "bucket",
+      prefix: "agent-1/",
+    });
+  });
+});
+
+describe("S3Gateway key scoping (property)", () => {
+  it("accepts a key iff it is inside the scope after decoding, and round-trips accepted keys", async () => {
+    await gw.createBucket("prop");
+    const scoped: S3KeyScope = { ...agent, accessKeyId: "AKIAPROP", bucket: "prop" };
+    gw.addKey(scoped);
+    gw.addKey({ ...admin, accessKeyId: "AKIAPROPADMIN", bucket: "prop" });
+    const s3 = client(scoped);
+    const accepted = new Set<string>();
+    let refused = 0;
+    const fragment = fc.constantFrom(
+      "agent-1/",
+      "agent-1",
+      "agent-2/",
+      "/",
+      "//",
+      ".",
+      "..",
+      "./",
+      "../",
+      "/..",
+      "%2e%2e",
+      "%2E",
+      "%2F",
+      "a",
+      "b.txt",
+      "é",
+      "日本",
+      "😀",
+      " ",
+      "+",
+      "~",
+      "?",
+      "#",
+      "&",
+      "=",
+      ";",
+      "*",
+    );
+    const key = fc
+      .tuple(fc.boolean(), fc.array(fragment, { minLength: 1, maxLength: 6 }))
+      .map(([inPrefix, parts]) => (inPrefix ? "agent-1/" : "") + parts.join(""));
+
+    await fc.assert(
+      fc.asyncProperty(key, fc.uint8Array({ maxLength: 256 }), async (Key, body) => {
+        const inside = Key.startsWith("agent-1/") && !Key.split("/").some((s) => s === "." || s === "..");
+        const put = s3.send(new PutObjectCommand({ Bucket: "prop", Key, Body: body }));
+        if (!inside) {
+          expect(await refusal(put)).toBe("AccessDenied");
+          refused++;
+          return;
+        }
+        await put;
+        accepted.add(Key);
+        expect((await bytesOf(s3, "prop", Key)).equals(Buffer.from(body))).toBe(true);
+      }),
+      { numRuns: 25 },
+    );
+    // Both outcomes were exercised (each run is 50/50 on the prefix alone).
+    expect(accepted.size).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+    // The refused keys left nothing behind, under any name.
+    const stored = await listAll(client({ ...admin, accessKeyId: "AKIAPROPADMIN" }), "prop", "");
+    expect(stored.sort()).toEqual([...accepted].sort());
+  });
+});
+
+describe("S3Gateway with a data directory", () => {
+  it("keeps objects across a restart", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "specyard-s3-restart-"));
+    const data = randomBytes(50_000);
+    try {
+      const first = await S3Gateway.start({ dataDir: dir });
+      await first.createBucket("keep");
+      first.addKey({ ...agent, bucket: "keep" });
+      const s3 = new S3Client({
+        endpoint: first.endpoint,
+        region: first.region,
+        forcePathStyle: true,
+        credentials: agent,
+      });
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: "keep",
+          Key: "agent-1/a.bin",
+          Body: data,
+          ContentType: "image/png",
+          Metadata: { m: "1" },
+        }),
+      );
+      await s3.send(new PutObjectCommand({ Bucket: "keep", Key: "agent-1/gone", Body: "x" }));
+      await s3.send(new DeleteObjectCommand({ Bucket: "keep", Key: "agent-1/gone" }));
+      await first.close();
+
+      const second = await S3Gateway.start({ dataDir: dir });
+      try {
+        second.addKey({ ...agent, bucket: "keep" });
+        const again = new S3Client({
+          endpoint: second.endpoint,
+          region: second.region,
+          forcePathStyle: true,
+          credentials: agent,
+        });
+        const head = await again.send(new HeadObjectCommand({ Bucket: "keep", Key: "agent-1/a.bin" }));
+        expect(head.ContentType).toBe("image/png");
+        expect(head.Metadata).toEqual({ m: "1" });
+        expect((await bytesOf(again, "keep", "agent-1/a.bin")).equals(data)).toBe(true);
+        expect(await second.getObject("keep", "agent-1/gone")).toBeUndefined();
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
