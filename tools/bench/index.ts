@@ -3,6 +3,9 @@ import { pathToFileURL } from "node:url";
 
 const BENCHES: Record<string, () => Promise<void>> = {
   "http-overhead": async () => (await import("./http-overhead.js")).main(),
+  sandbox: async () => (await import("./sandbox.js")).main(),
+  x402: async () => (await import("./x402.js")).main(),
+  contract: async () => (await import("./contract.js")).main(),
 };
 
 const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));

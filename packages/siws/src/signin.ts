@@ -31,7 +31,15 @@ export interface SignInOptions {
    */
   allowUnstructuredMessage?: boolean;
   endpoints?: Partial<SiwsEndpoints>;
+  /**
+   * Nonces this client has signed, per origin; a challenge that repeats one is refused (a replayed
+   * challenge). Defaults to one shared in-process record.
+   */
+  signedNonces?: Set<string>;
 }
+
+const SIGNED_NONCES = new Set<string>();
+const MAX_REMEMBERED = 10_000;
 
 export interface SiwsTokens {
   accessToken: string;
@@ -145,6 +153,12 @@ export async function signIn(options: SignInOptions): Promise<SiwsTokens> {
     throw new SiwsProtocolError("the challenge answer lacks nonce or message");
   }
   checkBeforeSigning(message, nonce, address, options, now());
+  const seen = options.signedNonces ?? SIGNED_NONCES;
+  const key = `${new URL(options.origin).origin} ${nonce}`;
+  if (seen.has(key))
+    throw new SiwsRefusedError("nonce", "reuse", "was already signed once: a replayed challenge");
+  if (seen.size >= MAX_REMEMBERED) seen.delete(seen.values().next().value as string);
+  seen.add(key);
   const signature = await options.signer.signMessage(new TextEncoder().encode(message));
   const verify = await postJson(options, endpoints.verify, {
     wallet_public_key: address,

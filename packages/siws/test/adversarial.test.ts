@@ -99,7 +99,7 @@ describe("signIn against a hostile server", () => {
   it("signs a message that matches everything", async () => {
     const { signer, counter, address } = countingSigner();
     nextChallenge = () => ({ nonce: "a1b2c3d4e5f6a7b8", message: message({ address }) });
-    const tokens = await signIn({ signer, origin, now: () => NOW });
+    const tokens = await signIn({ signer, origin, now: () => NOW, signedNonces: new Set() });
     expect(tokens.accessToken).toBe("a.b.c");
     expect(counter.signed).toBe(1);
   });
@@ -153,7 +153,9 @@ describe("signIn against a hostile server", () => {
     const { signer, counter, address } = countingSigner();
     const before = verified.length;
     nextChallenge = () => make(address);
-    const error = await signIn({ signer, origin, now: () => NOW }).catch((e: unknown) => e);
+    const error = await signIn({ signer, origin, now: () => NOW, signedNonces: new Set() }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(SiwsRefusedError);
     expect((error as SiwsRefusedError).field).toBe(field);
     expect(counter.signed).toBe(0);
@@ -167,17 +169,32 @@ describe("signIn against a hostile server", () => {
       nonce: "a1b2c3d4e5f6a7b8",
       message: `Login to ${host} as ${address} with a1b2c3d4e5f6a7b8`,
     });
-    await expect(signIn({ signer, origin, now: () => NOW })).rejects.toBeInstanceOf(SiwsRefusedError);
+    await expect(signIn({ signer, origin, now: () => NOW, signedNonces: new Set() })).rejects.toBeInstanceOf(
+      SiwsRefusedError,
+    );
     expect(counter.signed).toBe(0);
-    await signIn({ signer, origin, now: () => NOW, allowUnstructuredMessage: true });
+    await signIn({ signer, origin, now: () => NOW, allowUnstructuredMessage: true, signedNonces: new Set() });
     expect(counter.signed).toBe(1);
     nextChallenge = () => ({
       nonce: "a1b2c3d4e5f6a7b8",
       message: `Login to evil.example as ${address} with a1b2c3d4e5f6a7b8`,
     });
     await expect(
-      signIn({ signer, origin, now: () => NOW, allowUnstructuredMessage: true }),
+      signIn({ signer, origin, now: () => NOW, allowUnstructuredMessage: true, signedNonces: new Set() }),
     ).rejects.toMatchObject({ field: "domain" });
+    expect(counter.signed).toBe(1);
+  });
+
+  it("refuses a challenge whose nonce it already signed (a replay), without signing", async () => {
+    const { signer, counter, address } = countingSigner();
+    const signedNonces = new Set<string>();
+    nextChallenge = () => ({
+      nonce: "c0ffee00c0ffee00",
+      message: message({ address, nonce: "c0ffee00c0ffee00" }),
+    });
+    await signIn({ signer, origin, now: () => NOW, signedNonces });
+    const error = await signIn({ signer, origin, now: () => NOW, signedNonces }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ field: "nonce", rule: "reuse" });
     expect(counter.signed).toBe(1);
   });
 

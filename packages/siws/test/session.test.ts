@@ -51,6 +51,7 @@ beforeAll(async () => {
       res.setHeader("content-type", "application/json");
       if (req.url === "/auth/siws/challenge") {
         const wallet = JSON.parse(body).wallet_public_key;
+        const nonce = Math.random().toString(36).slice(2, 14).padEnd(12, "0");
         const host = new URL(origin).host;
         const message = [
           `${host} wants you to sign in with your Solana account:`,
@@ -58,10 +59,10 @@ beforeAll(async () => {
           "",
           `URI: ${origin}`,
           "Version: 1",
-          "Nonce: abcdef123456",
+          `Nonce: ${nonce}`,
           `Issued At: ${new Date(clock).toISOString()}`,
         ].join("\n");
-        return res.end(JSON.stringify({ nonce: "abcdef123456", message }));
+        return res.end(JSON.stringify({ nonce, message }));
       }
       if (req.url === "/auth/siws/verify") {
         log.signIns++;

@@ -131,6 +131,10 @@ export async function runSandbox<S>(
     const fault = faults.draw(operation.operationId, url.pathname);
     if (fault && (await applyFaultBefore(fault, res))) return;
 
+    request.params = match.params;
+    const guarded = await definition.guard?.(request, ctx);
+    if (guarded) return send(res, guarded);
+
     const checked = spec.validateParams(operation, {
       path: match.params,
       query: url.searchParams,

@@ -78,6 +78,14 @@ export interface ProviderDefinition<S> {
     string,
     (ctx: ProviderContext<S>, input: Record<string, unknown>) => unknown | Promise<unknown>
   >;
+  /**
+   * Runs after routing and before validation: for checks the document orders before schema
+   * validation (auth first, size limits with their own status). Return a response to answer now.
+   */
+  guard?(
+    request: SandboxRequest,
+    ctx: ProviderContext<S>,
+  ): SandboxResponse | undefined | Promise<SandboxResponse | undefined>;
   /** Called on every clock advance (expiries, auto-completion). */
   onClock?(ctx: ProviderContext<S>, now: number): void;
   /** Strips secrets from state shown by the admin surface. */
