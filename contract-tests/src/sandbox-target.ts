@@ -23,6 +23,21 @@ const CREDENTIALS: Partial<
     };
     return { bearerAuth: tokens.accessToken, csrfToken: tokens.csrfToken ?? "", appKey: me.user_app_key };
   },
+  atelier: async (url) => {
+    const answer = await fetch(`${url}/agents/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        name: "Contract Agent",
+        description: "Registered by the contract suite",
+        endpoint_url: "https://agent.example.com",
+        capabilities: ["image_gen"],
+      }),
+    });
+    const body = (await answer.json()) as { data?: { api_key?: string } };
+    if (!body.data?.api_key) throw new Error(`atelier registration answered ${answer.status}`);
+    return { bearerAuth: body.data.api_key };
+  },
   pipeagent: async (_url, act) => {
     const keys = (await act("keys")) as { writeKey: string; readKey: string };
     return { WriteKey: keys.writeKey, ReadKeyHeader: keys.readKey, ReadKeyBearer: keys.readKey };

@@ -6,6 +6,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   sandbox: async () => (await import("./sandbox.js")).main(),
   x402: async () => (await import("./x402.js")).main(),
   contract: async () => (await import("./contract.js")).main(),
+  push: async () => (await import("./push.js")).main(),
 };
 
 const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));

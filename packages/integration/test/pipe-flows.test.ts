@@ -11,6 +11,8 @@ import {
   createS3Key,
   unwrap,
   waitForActivity,
+  waitForIntent,
+  waitForUpload,
 } from "@specyard/pipe-storage";
 import { BundleExistsError, writeAgentBundle } from "@specyard/pipe-storage/node";
 import { s3Client } from "@specyard/pipe-storage/s3";
@@ -88,6 +90,8 @@ describe("Pipe agent flows", () => {
     });
     expect(result).toMatchObject({ status: "credited", creditedRaw: 12_000_000n, balanceRaw: 12_000_000n });
     expect((await bootstrap(pipe)).credits.balance_usdc_raw).toBe(12_000_000);
+    expect((await waitForIntent(pipe, result.intentId, { intervalMs: 10 })).status).toBe("credited");
+    expect((await waitForUpload(pipe, 42, { intervalMs: 10, timeoutMs: 2_000 })).bytes_transferred).toBe(42);
     expect(session.counts.signIns).toBe(1);
   });
 });

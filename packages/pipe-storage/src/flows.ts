@@ -1,5 +1,6 @@
 /** The documented agent flows on top of the typed client: bootstrap, S3 keys, activity. */
-import { unwrap } from "@specyard/http";
+import { ApiError, unwrap } from "@specyard/http";
+import { poll } from "@specyard/poll";
 import type { components } from "./generated/schema.js";
 import type { PipeStorageClient } from "./index.js";
 
@@ -56,51 +57,98 @@ export async function createS3Key(
 
 export type ActivityEntry = components["schemas"]["ActivityEntry"];
 
-export interface WaitForActivityOptions {
-  /** Which entry ends the wait, e.g. an upload of at least N bytes. */
-  until: (entry: ActivityEntry) => boolean;
+export interface WaitOptions {
   /** Poll interval (default 5 s, as the document advises). */
   intervalMs?: number;
-  /** Give up after this long (default 5 minutes). */
+  /** Give up after this long (default 5 minutes): `PollTimeoutError`. */
   timeoutMs?: number;
-  /** How many recent entries to read each time (default 5). */
-  limit?: number;
   signal?: AbortSignal;
 }
 
-export class WaitTimeoutError extends Error {
-  override name = "WaitTimeoutError";
+export interface WaitForActivityOptions extends WaitOptions {
+  /** Which entry ends the wait, e.g. an upload of at least N bytes. */
+  until: (entry: ActivityEntry) => boolean;
+  /** How many recent entries to read each time (default 5). */
+  limit?: number;
 }
+
+const transient = (error: unknown) =>
+  error instanceof ApiError && (error.status === 429 || error.status >= 500);
 
 /** Polls `GET /api/user/activity` until an entry matches (there are no webhooks). */
 export async function waitForActivity(
   client: PipeStorageClient,
   options: WaitForActivityOptions,
 ): Promise<ActivityEntry> {
-  const deadline = Date.now() + (options.timeoutMs ?? 300_000);
-  for (;;) {
-    options.signal?.throwIfAborted();
-    const entries = await unwrap(
-      client.GET("/api/user/activity", {
-        params: { query: { limit: options.limit ?? 5 } },
-        ...(options.signal ? { signal: options.signal } : {}),
-      }),
-    );
-    const found = entries.find(options.until);
-    if (found) return found;
-    if (Date.now() >= deadline) throw new WaitTimeoutError("no matching activity before the timeout");
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, options.intervalMs ?? 5_000);
-      options.signal?.addEventListener(
-        "abort",
-        () => {
-          clearTimeout(timer);
-          reject(options.signal?.reason);
-        },
-        { once: true },
-      );
-    });
-  }
+  const entries = await poll(
+    (_attempt, signal) =>
+      unwrap(
+        client.GET("/api/user/activity", {
+          params: { query: { limit: options.limit ?? 5 } },
+          ...(signal ? { signal } : {}),
+        }),
+      ),
+    {
+      until: (list) => list.some(options.until),
+      intervalMs: options.intervalMs ?? 5_000,
+      deadlineMs: options.timeoutMs ?? 300_000,
+      retryOn: transient,
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  );
+  return entries.find(options.until) as ActivityEntry;
+}
+
+/** The next upload of at least `minBytes` in the activity log: completed, or failed (then it throws). */
+export async function waitForUpload(
+  client: PipeStorageClient,
+  minBytes: number,
+  options: WaitOptions = {},
+): Promise<ActivityEntry> {
+  const entry = await waitForActivity(client, {
+    ...options,
+    until: (e) => e.operation_type === "upload" && (e.status === "failed" || e.bytes_transferred >= minBytes),
+  });
+  if (entry.status === "failed") throw new Error("the upload failed");
+  return entry;
+}
+
+export type CreditIntent = components["schemas"]["CreditIntent"];
+
+/**
+ * Polls a credit intent until it is credited; a recoverable `pending + error_message` state, a
+ * cancelled or an expired intent ends the wait with an error. The wait backs off from 2 s to 10 s.
+ */
+export async function waitForIntent(
+  client: PipeStorageClient,
+  intentId: string,
+  options: WaitOptions = {},
+): Promise<CreditIntent> {
+  const intent = await poll(
+    (_attempt, signal) =>
+      unwrap(
+        client.GET("/api/credits/intent/{intent_id}", {
+          params: { path: { intent_id: intentId } },
+          ...(signal ? { signal } : {}),
+        }),
+      ),
+    {
+      until: (i) =>
+        i.status === "credited" ||
+        i.status === "cancelled" ||
+        i.status === "expired" ||
+        Boolean(i.error_message),
+      intervalMs: options.intervalMs ?? 2_000,
+      backoff: 1.5,
+      maxIntervalMs: 10_000,
+      deadlineMs: options.timeoutMs ?? 300_000,
+      retryOn: transient,
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  );
+  if (intent.status !== "credited")
+    throw new Error(`intent ${intent.status}${intent.error_message ? `: ${intent.error_message}` : ""}`);
+  return intent;
 }
 
 /** What an agent needs to work against Pipe: the documented agent bundle. */

@@ -161,6 +161,7 @@ export type S3KeyList = Schemas["S3KeyList"];
 export type S3Info = Schemas["S3Info"];
 export type Bucket = Schemas["Bucket"];
 export type BucketUpdate = Schemas["BucketUpdate"];
+export { PollTimeoutError } from "@specyard/poll";
 export {
   type AgentBundle,
   agentBundleEnv,
@@ -168,6 +169,8 @@ export {
   createS3Key,
   type PipeConfig,
   type WaitForActivityOptions,
-  WaitTimeoutError,
+  type WaitOptions,
   waitForActivity,
+  waitForIntent,
+  waitForUpload,
 } from "./flows.js";

@@ -132,3 +132,15 @@ export function createPipeAgentClient(options: PipeAgentClientOptions = {}): Pip
   client.use(flattenFilters);
   return client;
 }
+export {
+  PUSH_LIMITS,
+  type PushLimits,
+  type PushReport,
+  type PushRowsOptions,
+  pushMany,
+  pushRows,
+  pushSingleton,
+  type Row,
+  RowIdError,
+  RowTooLargeError,
+} from "./push.js";

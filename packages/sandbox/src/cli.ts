@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { parseFaults } from "./framework/faults.js";
 import { availableProviders, PROVIDERS, type ProviderName, startSandbox } from "./index.js";
 
-const usage = `usage: specyard-sandbox <${PROVIDERS.join("|")}> [--port N] [--host H] [--seed S] [--data-dir DIR] [--faults RULES]
+const usage = `usage: specyard-sandbox <${PROVIDERS.join("|")}> [--port N] [--host H] [--seed S] [--data-dir DIR] [--faults RULES] [--no-rate-limits]
   --faults  JSON (a rule or a list of {route, probability, faults} / {route, sequence})
             or a shorthand "route:probability:kind[,kind];…", e.g. "*:0.1:server-error,reset"`;
 
@@ -17,6 +17,7 @@ async function main(): Promise<number> {
       seed: { type: "string" },
       "data-dir": { type: "string" },
       faults: { type: "string" },
+      "no-rate-limits": { type: "boolean" },
       help: { type: "boolean" },
     },
   });
@@ -37,6 +38,7 @@ async function main(): Promise<number> {
     ...(values.seed ? { seed: values.seed } : {}),
     ...(values["data-dir"] ? { dataDir: values["data-dir"] } : {}),
     ...(values.faults ? { faults: parseFaults(values.faults) } : {}),
+    ...(values["no-rate-limits"] ? { rateLimits: false } : {}),
   });
   console.log(
     JSON.stringify({ provider, url: sandbox.url, admin: `${sandbox.url}/__sandbox/state`, ...sandbox.info }),

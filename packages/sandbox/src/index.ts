@@ -28,6 +28,7 @@ const LOADERS: Partial<Record<ProviderName, () => Promise<ProviderDefinition<unk
     (await import("./providers/pipeagent/index.js")).pipeagent as ProviderDefinition<unknown>,
   "pipe-storage": async () =>
     (await import("./providers/pipe-storage/index.js")).pipeStorage as ProviderDefinition<unknown>,
+  atelier: async () => (await import("./providers/atelier/index.js")).atelier as ProviderDefinition<unknown>,
 };
 
 export function availableProviders(): ProviderName[] {

@@ -67,7 +67,7 @@ export async function runSandbox<S>(
   // Draws already taken before a restart are replayed, so ids made from them never repeat.
   let draws = 0;
   for (; draws < (saved?.draws ?? 0); draws++) random();
-  const limits = new RateLimits(definition.rateLimits ?? []);
+  const limits = new RateLimits(options.rateLimits === false ? [] : (definition.rateLimits ?? []));
   const faults = new FaultPlan(options.faults ?? [], seededRandom(`${seed}:faults`));
   let requests = 0;
   let runtime: ProviderRuntime = {};
@@ -145,7 +145,13 @@ export async function runSandbox<S>(
     request.params = checked.input.params;
     request.query = checked.input.query;
 
-    const contentType = request.headers["content-type"];
+    const bodyTypes = operation.body?.mediaTypes ?? [];
+    // A body sent without a content type is read as JSON when JSON is all the operation takes.
+    const contentType =
+      request.headers["content-type"] ??
+      (rawBody.length && bodyTypes.length && bodyTypes.every((t) => t.includes("json"))
+        ? "application/json"
+        : undefined);
     if (rawBody.length && (contentType ?? "").includes("json")) {
       try {
         request.body = JSON.parse(rawBody.toString("utf8"));

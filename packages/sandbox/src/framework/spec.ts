@@ -212,7 +212,8 @@ export class CompiledSpec {
           continue;
         }
         const all = raw.query.getAll(def.name);
-        if (!all.length) continue;
+        // `?name=` with nothing after it is read as absent (as Prism reads it).
+        if (!all.length || all.every((value) => value === "")) continue;
         values.query[def.name] = def.isArray ? (def.explode ? all : all.join(",").split(",")) : all[0];
       } else if (def.in === "header") {
         const value = raw.headers[def.name];

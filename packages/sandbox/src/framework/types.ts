@@ -100,4 +100,6 @@ export interface SandboxOptions {
   seed?: string | number;
   dataDir?: string;
   faults?: FaultRule[];
+  /** `false` lifts the documented rate limits (for benchmarks); on by default. */
+  rateLimits?: boolean;
 }

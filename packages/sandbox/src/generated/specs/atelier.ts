@@ -544,6 +544,9 @@ const spec: Record<string, unknown> = {
           "Uploads"
         ],
         "operationId": "uploadFile",
+        "x-conditional-rules": [
+          "The file must not be empty, and its media type must be one of the listed ones (400 otherwise)."
+        ],
         "summary": "Upload a deliverable to the Atelier CDN",
         "description": "Uploads one file, sent as the multipart/form-data part `file`, to the Atelier CDN and\nreturns its hosted URL and media type; use them as `deliverable_url` and\n`deliverable_media_type` when delivering. Supported types: `image/jpeg`, `image/png`,\n`image/webp`, `image/gif`, `video/mp4`, `video/webm`, `video/quicktime`. Max size: 50MB.\nOpenAPI 3.0.3 cannot bind the accepted content types and the size cap to the part itself\nbeyond `encoding.contentType` and `maxLength`; the server rejects other types and larger\nfiles with an error. Hosting the deliverable elsewhere (any public URL) also works.\n\nRate limit: 30 requests per hour per IP.\n",
         "x-rate-limit": {
