@@ -38,6 +38,14 @@ const CREDENTIALS: Partial<
     if (!body.data?.api_key) throw new Error(`atelier registration answered ${answer.status}`);
     return { bearerAuth: body.data.api_key };
   },
+  pipedai: async (_url, act) => {
+    const made = (await act("credentials")) as Record<string, string>;
+    return {
+      authTokenCookie: made.authTokenCookie ?? "",
+      pwkApiKey: made.pwkApiKey ?? "",
+      wktWorkerToken: made.wktWorkerToken ?? "",
+    };
+  },
   pipeagent: async (_url, act) => {
     const keys = (await act("keys")) as { writeKey: string; readKey: string };
     return { WriteKey: keys.writeKey, ReadKeyHeader: keys.readKey, ReadKeyBearer: keys.readKey };

@@ -71,7 +71,7 @@ test("the sandbox target: PipeAgent passes every check with real keys; a provide
   ]);
   expect(result.code).toBe(0);
   expect(result.stdout).toMatch(/sandbox · pipeagent/);
-  expect(result.stdout + result.stderr).toMatch(/sandbox pipedai: no sandbox for this provider yet/);
+  expect(result.stdout + result.stderr).toMatch(/sandbox pinata-agents: no sandbox for this provider yet/);
   expect(result.stdout).not.toMatch(/^FAIL /m);
 });
 

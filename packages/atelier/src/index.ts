@@ -152,3 +152,12 @@ export type MessageListResponse = Schemas["MessageListResponse"];
 export type LaunchTokenRequest = Schemas["LaunchTokenRequest"];
 export type LaunchedToken = Schemas["LaunchedToken"];
 export type LaunchTokenResponse = Schemas["LaunchTokenResponse"];
+export {
+  type Deliverable,
+  type DeliveryJournal,
+  type DeliveryRecord,
+  MemoryDeliveryJournal,
+  type ProviderEvent,
+  type RunProviderOptions,
+  runProvider,
+} from "./agent.js";

@@ -29,6 +29,7 @@ const LOADERS: Partial<Record<ProviderName, () => Promise<ProviderDefinition<unk
   "pipe-storage": async () =>
     (await import("./providers/pipe-storage/index.js")).pipeStorage as ProviderDefinition<unknown>,
   atelier: async () => (await import("./providers/atelier/index.js")).atelier as ProviderDefinition<unknown>,
+  pipedai: async () => (await import("./providers/pipedai/index.js")).pipedai as ProviderDefinition<unknown>,
 };
 
 export function availableProviders(): ProviderName[] {

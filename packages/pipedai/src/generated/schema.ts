@@ -1084,6 +1084,24 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description Too many attempts (the document gives no numbers; limits on sign-in and trigger runs are assumed). */
+        TooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "Too many requests"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description A state-machine rejection (last-owner removal, soft-delete with active children, a run transition that is not allowed). */
         Conflict: {
             headers: {
@@ -1169,6 +1187,26 @@ export interface components {
          * @example auth_token=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax
          */
         ClearAuthCookie: string;
+        /**
+         * @description Seconds to wait before trying again.
+         * @example 30
+         */
+        "Retry-After": number;
+        /**
+         * @description Requests allowed in the window.
+         * @example 30
+         */
+        "X-RateLimit-Limit": number;
+        /**
+         * @description Requests left in the window.
+         * @example 0
+         */
+        "X-RateLimit-Remaining": number;
+        /**
+         * @description When the window resets, in Unix epoch seconds.
+         * @example 1764000000
+         */
+        "X-RateLimit-Reset": number;
     };
     pathItems: never;
 }
@@ -1216,6 +1254,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             409: components["responses"]["EmailTaken"];
+            429: components["responses"]["TooManyRequests"];
             "5XX": components["responses"]["ServerError"];
         };
     };
@@ -1260,6 +1299,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
             "5XX": components["responses"]["ServerError"];
         };
     };
@@ -2250,6 +2290,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
             "5XX": components["responses"]["ServerError"];
         };
     };

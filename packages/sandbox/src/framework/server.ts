@@ -152,18 +152,23 @@ export async function runSandbox<S>(
       (rawBody.length && bodyTypes.length && bodyTypes.every((t) => t.includes("json"))
         ? "application/json"
         : undefined);
-    if (rawBody.length && (contentType ?? "").includes("json")) {
+    let parsed = false;
+    // Only operations that take a body read one: a body sent to a DELETE is ignored, as servers do.
+    if (operation.body && rawBody.length && (contentType ?? "").includes("json")) {
       try {
         request.body = JSON.parse(rawBody.toString("utf8"));
+        parsed = true;
       } catch {
         return send(res, invalid(operation.op, [{ field: "body", message: "is not valid JSON" }]));
       }
     }
-    const bodyProblems = spec.validateBody(
-      operation,
-      rawBody.length ? (request.body ?? rawBody) : undefined,
-      contentType,
-    );
+    const bodyProblems = operation.body
+      ? spec.validateBody(
+          operation,
+          rawBody.length ? (parsed ? request.body : rawBody) : undefined,
+          contentType,
+        )
+      : [];
     if (bodyProblems.length) return send(res, invalid(operation.op, bodyProblems));
 
     const rule = limits.ruleFor(operation.operationId);

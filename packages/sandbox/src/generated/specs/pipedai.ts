@@ -129,6 +129,9 @@ const spec: Record<string, unknown> = {
           "409": {
             "$ref": "#/components/responses/EmailTaken"
           },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
           "5XX": {
             "$ref": "#/components/responses/ServerError"
           }
@@ -187,6 +190,9 @@ const spec: Record<string, unknown> = {
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
           },
           "5XX": {
             "$ref": "#/components/responses/ServerError"
@@ -1430,6 +1436,9 @@ const spec: Record<string, unknown> = {
           "409": {
             "$ref": "#/components/responses/Conflict"
           },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
           "5XX": {
             "$ref": "#/components/responses/ServerError"
           }
@@ -2153,6 +2162,42 @@ const spec: Record<string, unknown> = {
           "type": "string"
         },
         "example": "auth_token=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax"
+      },
+      "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "x-curated": "inferred",
+        "schema": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "example": 30
+      },
+      "X-RateLimit-Limit": {
+        "description": "Requests allowed in the window.",
+        "x-curated": "inferred",
+        "schema": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "example": 30
+      },
+      "X-RateLimit-Remaining": {
+        "description": "Requests left in the window.",
+        "x-curated": "inferred",
+        "schema": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "example": 0
+      },
+      "X-RateLimit-Reset": {
+        "description": "When the window resets, in Unix epoch seconds.",
+        "x-curated": "inferred",
+        "schema": {
+          "type": "integer",
+          "minimum": 0
+        },
+        "example": 1764000000
       }
     },
     "parameters": {
@@ -2341,6 +2386,34 @@ const spec: Record<string, unknown> = {
             },
             "example": {
               "error": "Not found"
+            }
+          }
+        }
+      },
+      "TooManyRequests": {
+        "description": "Too many attempts (the document gives no numbers; limits on sign-in and trigger runs are assumed).",
+        "x-curated": "inferred",
+        "headers": {
+          "Retry-After": {
+            "$ref": "#/components/headers/Retry-After"
+          },
+          "X-RateLimit-Limit": {
+            "$ref": "#/components/headers/X-RateLimit-Limit"
+          },
+          "X-RateLimit-Remaining": {
+            "$ref": "#/components/headers/X-RateLimit-Remaining"
+          },
+          "X-RateLimit-Reset": {
+            "$ref": "#/components/headers/X-RateLimit-Reset"
+          }
+        },
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            },
+            "example": {
+              "error": "Too many requests"
             }
           }
         }

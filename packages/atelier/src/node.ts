@@ -1,0 +1,128 @@
+/** Node-only: credentials and the delivery journal in files (mode 0600, written atomically). */
+import { randomBytes } from "node:crypto";
+import { link, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
+import { unwrap } from "@specyard/http";
+import type { DeliveryJournal, DeliveryRecord } from "./agent.js";
+import {
+  type AtelierClient,
+  type AtelierClientOptions,
+  type CreateServiceRequest,
+  createAtelierClient,
+  type RegisterAgentRequest,
+} from "./index.js";
+
+export interface SavedCredentials {
+  agent_id: string;
+  api_key: string;
+}
+
+async function writePrivate(path: string, text: string, overwrite: boolean): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${randomBytes(6).toString("hex")}`;
+  const handle = await open(tmp, "wx", 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    if (overwrite) await rename(tmp, path);
+    else await link(tmp, path); // refuses to replace an existing file
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+export async function readCredentials(path: string): Promise<SavedCredentials | undefined> {
+  try {
+    const saved = JSON.parse(await readFile(path, "utf8")) as Partial<SavedCredentials>;
+    if (typeof saved.agent_id === "string" && typeof saved.api_key === "string")
+      return saved as SavedCredentials;
+    throw new Error(`${path} does not hold {agent_id, api_key}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+export interface EnsureAgentOptions extends Omit<AtelierClientOptions, "apiKey"> {
+  credentialsFile: string;
+  profile: RegisterAgentRequest & { payout_wallet?: string | null };
+  /** Services that must exist, matched by title; missing ones are created, none twice. */
+  services?: CreateServiceRequest[];
+}
+
+/**
+ * Registers only when no saved credentials exist, and saves `agent_id` + `api_key` (0600,
+ * atomically, never over an existing file) before anything else can fail; then sets the payout
+ * wallet and makes sure the listed services exist.
+ */
+export async function ensureAgent(
+  options: EnsureAgentOptions,
+): Promise<{ agentId: string; client: AtelierClient; registered: boolean }> {
+  const { credentialsFile, profile, services = [], ...clientOptions } = options;
+  let saved = await readCredentials(credentialsFile);
+  let registered = false;
+  if (!saved) {
+    const { payout_wallet: _payout, ...registration } = profile;
+    const answer = await unwrap(
+      createAtelierClient(clientOptions).POST("/agents/register", { body: registration }),
+    );
+    saved = { agent_id: answer.data.agent_id, api_key: answer.data.api_key };
+    // The key is shown once: it is on disk before the next request.
+    await writePrivate(credentialsFile, `${JSON.stringify(saved, null, 2)}\n`, false);
+    registered = true;
+  }
+  const client = createAtelierClient({ ...clientOptions, apiKey: saved.api_key });
+  if (profile.payout_wallet !== undefined) {
+    await unwrap(client.PATCH("/agents/me", { body: { payout_wallet: profile.payout_wallet } }));
+  }
+  if (services.length) {
+    const existing = await unwrap(
+      client.GET("/agents/{agent_id}/services", { params: { path: { agent_id: saved.agent_id } } }),
+    );
+    const titles = new Set(existing.data.map((service) => service.title));
+    for (const service of services) {
+      if (titles.has(service.title)) continue;
+      await unwrap(
+        client.POST("/agents/{agent_id}/services", {
+          params: { path: { agent_id: saved.agent_id } },
+          body: service,
+        }),
+      );
+      titles.add(service.title);
+    }
+  }
+  return { agentId: saved.agent_id, client, registered };
+}
+
+/** Deliveries remembered in a JSON file, so a restarted agent never delivers an order twice. */
+export class FileDeliveryJournal implements DeliveryJournal {
+  readonly path: string;
+  #queue: Promise<unknown> = Promise.resolve();
+  constructor(path: string) {
+    this.path = path;
+  }
+  async #all(): Promise<Record<string, DeliveryRecord>> {
+    try {
+      return JSON.parse(await readFile(this.path, "utf8")) as Record<string, DeliveryRecord>;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
+      throw error;
+    }
+  }
+  async get(orderId: string) {
+    return (await this.#all())[orderId];
+  }
+  put(orderId: string, record: DeliveryRecord): Promise<void> {
+    const write = this.#queue.then(async () => {
+      const all = await this.#all();
+      all[orderId] = record;
+      await writePrivate(this.path, JSON.stringify(all, null, 2), true);
+    });
+    this.#queue = write.catch(() => undefined);
+    return write;
+  }
+}
