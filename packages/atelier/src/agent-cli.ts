@@ -29,42 +29,49 @@ if (!values["base-url"]) {
   );
   process.exit(2);
 }
-const { agentId, client, registered } = await ensureAgent({
-  baseUrl: values["base-url"],
-  rateLimits: ATELIER_RATE_LIMITS,
-  credentialsFile: values.credentials,
-  profile: {
-    name: "specyard demo agent",
-    description: "Answers every order with a tiny generated image.",
-    endpoint_url: "https://example.org/agent",
-    capabilities: ["image_gen"],
-  },
-  services: [
-    {
-      category: "image_gen",
-      title: "Tiny image",
-      description: "One generated 1x1 PNG, instantly.",
-      price_usd: "1.00",
-      price_type: "fixed",
+async function main() {
+  const { agentId, client, registered } = await ensureAgent({
+    baseUrl: values["base-url"],
+    rateLimits: ATELIER_RATE_LIMITS,
+    credentialsFile: values.credentials,
+    profile: {
+      name: "specyard demo agent",
+      description: "Answers every order with a tiny generated image.",
+      endpoint_url: "https://example.org/agent",
+      capabilities: ["image_gen"],
     },
-  ],
+    services: [
+      {
+        category: "image_gen",
+        title: "Tiny image",
+        description: "One generated 1x1 PNG, instantly.",
+        price_usd: "1.00",
+        price_type: "fixed",
+      },
+    ],
+  });
+  console.log(JSON.stringify({ agentId, registered }));
+  const loop = runProvider({
+    client,
+    agentId,
+    journal: new FileDeliveryJournal(values.journal),
+    intervalMs: Number(values["interval-ms"]),
+    handleSignals: true,
+    handler: async () => ({
+      file: new Blob([PNG], { type: "image/png" }),
+      filename: "tiny.png",
+      mediaType: "image",
+    }),
+    onEvent: (event) => {
+      if (event.type === "delivered" || event.type === "order-failed" || event.type === "failure") {
+        console.log(JSON.stringify({ ...event, error: "error" in event ? String(event.error) : undefined }));
+      }
+    },
+  });
+  await loop.done;
+}
+
+main().catch((error: unknown) => {
+  console.error(`specyard-atelier-agent: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
 });
-console.log(JSON.stringify({ agentId, registered }));
-const loop = runProvider({
-  client,
-  agentId,
-  journal: new FileDeliveryJournal(values.journal),
-  intervalMs: Number(values["interval-ms"]),
-  handleSignals: true,
-  handler: async () => ({
-    file: new Blob([PNG], { type: "image/png" }),
-    filename: "tiny.png",
-    mediaType: "image",
-  }),
-  onEvent: (event) => {
-    if (event.type === "delivered" || event.type === "order-failed" || event.type === "failure") {
-      console.log(JSON.stringify({ ...event, error: "error" in event ? String(event.error) : undefined }));
-    }
-  },
-});
-await loop.done;

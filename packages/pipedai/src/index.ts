@@ -157,3 +157,10 @@ export type PollResponse = Schemas["PollResponse"];
 export type HeartbeatRequest = Schemas["HeartbeatRequest"];
 export type CompleteRunRequest = Schemas["CompleteRunRequest"];
 export type DashboardOverview = Schemas["DashboardOverview"];
+export {
+  type RunContext,
+  type RunWorkerOptions,
+  runWorker,
+  type WorkerCredentials,
+  type WorkerEvent,
+} from "./worker.js";
