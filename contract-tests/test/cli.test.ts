@@ -6,6 +6,8 @@ import { fileURLToPath } from "node:url";
 import { type FaultServer, startFaultServer } from "@specyard/testkit";
 import { afterAll, describe, expect, test } from "vitest";
 import type { FailuresFile } from "../src/report.js";
+import { sandboxTarget } from "../src/sandbox-target.js";
+import { TargetSkip } from "../src/targets.js";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const out = mkdtempSync(join(tmpdir(), "specyard-contract-"));
@@ -56,7 +58,7 @@ describe("exit code 2: configuration errors", () => {
   });
 });
 
-test("the sandbox target: PipeAgent passes every check with real keys; a provider without a sandbox is skipped", async () => {
+test("the sandbox target: PipeAgent and PipedAI pass every check with real credentials", async () => {
   const result = await cli([
     "--target",
     "sandbox",
@@ -71,8 +73,10 @@ test("the sandbox target: PipeAgent passes every check with real keys; a provide
   ]);
   expect(result.code).toBe(0);
   expect(result.stdout).toMatch(/sandbox · pipeagent/);
-  expect(result.stdout + result.stderr).toMatch(/sandbox pinata-agents: no sandbox for this provider yet/);
+  expect(result.stdout).toMatch(/sandbox · pipedai/);
   expect(result.stdout).not.toMatch(/^FAIL /m);
+  // A provider with no sandbox is skipped with a one-line reason, not an error.
+  await expect(sandboxTarget().open("no-such-provider")).rejects.toBeInstanceOf(TargetSkip);
 });
 
 test("exit code 0: every check passes on the Prism mock; reports are written", async () => {

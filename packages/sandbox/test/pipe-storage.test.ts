@@ -253,10 +253,30 @@ describe("Pipe storage sandbox: S3", () => {
       csrfToken: tokens.csrf_token,
       maxRetries: 0,
     });
+    const key = await unwrap(pipe.POST("/api/s3/keys", { body: {} }));
+    const s3 = new S3Client({
+      endpoint: key.endpoint,
+      region: key.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: key.access_key_id, secretAccessKey: key.secret_access_key },
+    });
+    await s3.send(new PutObjectCommand({ Bucket: key.bucket_name, Key: "before.txt", Body: "kept" }));
     await sandbox.admin.act("setAccountState", { wallet: wallet.publicKey.toBase58(), state: "frozen" });
     expect((await pipe.GET("/user/me")).data?.account_state).toBe("frozen");
     expect((await pipe.GET("/api/s3/bucket")).response.status).toBe(200);
     expect((await pipe.PATCH("/api/s3/bucket", { body: { public_read: true } })).response.status).toBe(403);
+    // The S3 endpoint agrees: reads work, writes are refused.
+    const got = await s3.send(new GetObjectCommand({ Bucket: key.bucket_name, Key: "before.txt" }));
+    expect(await got.Body?.transformToString()).toBe("kept");
+    await expect(
+      s3.send(new PutObjectCommand({ Bucket: key.bucket_name, Key: "after.txt", Body: "x" })),
+    ).rejects.toMatchObject({
+      name: "AccessDenied",
+    });
+    // Topping up unfreezes, writes work again.
+    const [code] = (await sandbox.admin.act("promoCodes")) as string[];
+    await unwrap(pipe.POST("/api/credits/redeem", { body: { code: code ?? "" } }));
+    await s3.send(new PutObjectCommand({ Bucket: key.bucket_name, Key: "after.txt", Body: "x" }));
   });
 });
 

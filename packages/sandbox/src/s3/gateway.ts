@@ -89,6 +89,7 @@ const TRACKED = new Set<S3Operation>([
 export class S3Gateway {
   private readonly scopes = new Map<string, S3KeyScope>();
   private readonly publicBuckets = new Set<string>();
+  private readonly readOnlyBuckets = new Set<string>();
   private readonly listeners: Array<(event: S3ObjectEvent) => void> = [];
   /** Multipart uploads begun through the gateway: upload id → bucket and key. */
   private readonly uploads = new Map<string, { bucket: string; key: string }>();
@@ -160,6 +161,12 @@ export class S3Gateway {
   setPublicRead(bucket: string, on: boolean): void {
     if (on) this.publicBuckets.add(bucket);
     else this.publicBuckets.delete(bucket);
+  }
+
+  /** Read-only buckets (an account that may read but not write): every write is AccessDenied. */
+  setReadOnly(bucket: string, on: boolean): void {
+    if (on) this.readOnlyBuckets.add(bucket);
+    else this.readOnlyBuckets.delete(bucket);
   }
 
   /** Called after every successful write/delete, for the sandbox's activity log. */
@@ -294,6 +301,10 @@ export class S3Gateway {
     headers: IncomingHttpHeaders,
   ): void {
     const { bucket, key } = target;
+    const reading = operation === "read" || operation === "bucket-head" || operation === "bucket-list";
+    if (bucket !== undefined && this.readOnlyBuckets.has(bucket) && !reading) {
+      throw new S3Error("AccessDenied", "The account cannot write: it is frozen.", 403);
+    }
     if (!scope) {
       if (
         operation === "read" &&

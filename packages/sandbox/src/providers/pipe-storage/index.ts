@@ -286,7 +286,10 @@ function settle(
   user.balanceRaw += found.amount;
   user.depositedRaw += found.amount;
   user.lastTopupAt = ctx.clock.now();
-  if (user.accountState === "frozen") user.accountState = "active";
+  if (user.accountState === "frozen") {
+    user.accountState = "active";
+    parts(ctx).s3.setReadOnly(user.bucket.name, false);
+  }
   return "credited";
 }
 
@@ -494,7 +497,10 @@ const handlers: ProviderDefinition<PipeState>["handlers"] = {
     user.balanceRaw += promo.amountRaw;
     user.depositedRaw += promo.amountRaw;
     user.lastTopupAt = ctx.clock.now();
-    if (user.accountState === "frozen") user.accountState = "active";
+    if (user.accountState === "frozen") {
+      user.accountState = "active";
+      parts(ctx).s3.setReadOnly(user.bucket.name, false);
+    }
     return { status: 200, body: { credited_usdc_raw: promo.amountRaw, balance_usdc_raw: user.balanceRaw } };
   }),
 
@@ -719,6 +725,7 @@ export const pipeStorage: ProviderDefinition<PipeState> = {
     for (const user of Object.values(ctx.state.users)) {
       await s3.createBucket(user.bucket.name);
       s3.setPublicRead(user.bucket.name, user.bucket.publicRead);
+      s3.setReadOnly(user.bucket.name, user.accountState !== "active");
       for (const key of Object.values(user.s3Keys)) {
         s3.addKey({
           accessKeyId: key.accessKeyId,
@@ -767,6 +774,7 @@ export const pipeStorage: ProviderDefinition<PipeState> = {
       if (!["active", "frozen", "purge_scheduled", "purged"].includes(state))
         throw new Error(`unknown account state ${state}`);
       user.accountState = state as User["accountState"];
+      parts(ctx).s3.setReadOnly(user.bucket.name, user.accountState !== "active");
       return { userId: user.userId, account_state: user.accountState };
     },
     createPromoCode: (ctx, input) => {
