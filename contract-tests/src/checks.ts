@@ -1,6 +1,7 @@
 /** The checks, named as Schemathesis names them. Each judges one exchange (request + response). */
 import type { Case, Phase } from "./cases.js";
 import type { ReceivedResponse, ShownRequest } from "./http.js";
+import { pointer, type Reader, type ResourceLink } from "./links.js";
 import { type Operation, type ResponseSpec, responseFor } from "./openapi.js";
 import { describeErrors, isValidParameter, schemaErrors } from "./validate.js";
 
@@ -53,14 +54,25 @@ export interface Check {
 }
 
 /**
- * A check over a chain of linked calls (create → read → delete → read), driven by OpenAPI `links`
- * on a stateful target. Not applicable to stateless targets such as Prism.
+ * One create → read → delete → read chain over a resource link, on a stateful target. A step is
+ * absent when an earlier one did not succeed (or the resource has no delete operation).
  */
+export interface Chain {
+  link: ResourceLink;
+  create: Exchange;
+  /** The new resource's id, when the create answered 2xx with one. */
+  id?: string;
+  read?: Exchange;
+  delete?: Exchange;
+  readAfterDelete?: Exchange;
+}
+
+/** A check over a chain of linked calls, driven by the resource links (`src/links.ts`). */
 export interface StatefulCheck {
   name: CheckName;
   stateful: true;
   description: string;
-  evaluate(chain: Exchange[]): Verdict;
+  evaluate(chain: Chain): Verdict;
 }
 
 /** Conformance checks judge answers to requests the spec describes; an invalid request's answer is judged by negative_data_rejection. */
@@ -224,15 +236,70 @@ export const CHECKS: Check[] = [
   },
 ];
 
-/** Stateful checks: defined here, run by stateful targets later (they need OpenAPI `links`). */
+/** The stateful checks, by name. */
 export const STATEFUL_CHECKS: Record<"use_after_free" | "ensure_resource_availability", string> = {
-  use_after_free: "a resource answers 404 (not 2xx) once the operation that deletes it succeeded",
-  ensure_resource_availability: "a resource a create operation returned is then readable (not 404)",
+  use_after_free: "a resource answers 404 or 410 (never 2xx) once the operation that deletes it succeeded",
+  ensure_resource_availability: "a resource a create operation returned is then readable (2xx)",
 };
+
+const is2xx = (ex: Exchange | undefined) =>
+  ex?.response !== undefined && ex.response.status >= 200 && ex.response.status < 300;
+
+/** Whether a list reader's answer holds the resource (undefined when the answer is no such list). */
+function listHolds(reader: Reader, ex: Exchange, id: string): boolean | undefined {
+  if (!("list" in reader) || !ex.response) return undefined;
+  try {
+    const items = pointer(JSON.parse(ex.response.body), reader.list);
+    if (!Array.isArray(items)) return undefined;
+    return items.some((item) => String((item as Record<string, unknown>)?.[reader.key]) === id);
+  } catch {
+    return undefined;
+  }
+}
+
+const answered = (ex: Exchange) => (ex.response ? `answered ${ex.response.status}` : `failed: ${ex.error}`);
+
+export const STATEFUL: StatefulCheck[] = [
+  {
+    name: "ensure_resource_availability",
+    stateful: true,
+    description: STATEFUL_CHECKS.ensure_resource_availability,
+    evaluate({ link, create, id, read }) {
+      if (!is2xx(create)) return "skip";
+      if (id === undefined)
+        return fail(`${link.create} answered ${create.response?.status} without an id at ${link.id}`);
+      if (!read) return "skip";
+      const what = `${link.resource} ${id} created by ${link.create}`;
+      if (!is2xx(read)) return fail(`${what}: ${link.read.operation} ${answered(read)}`);
+      if ("list" in link.read && listHolds(link.read, read, id) !== true)
+        return fail(`${what} is missing from ${link.read.operation} (${link.read.list})`);
+      return "pass";
+    },
+  },
+  {
+    name: "use_after_free",
+    stateful: true,
+    description: STATEFUL_CHECKS.use_after_free,
+    evaluate({ link, id, delete: deleted, readAfterDelete: read }) {
+      if (id === undefined || !is2xx(deleted) || !read) return "skip";
+      const what = `${link.resource} ${id} deleted by ${link.delete?.operation} (${deleted?.response?.status})`;
+      const reader = link.readAfterDelete ?? link.read;
+      if ("list" in reader) {
+        if (!is2xx(read)) return fail(`${what}: ${reader.operation} ${answered(read)}`);
+        return listHolds(reader, read, id) === false
+          ? "pass"
+          : fail(`${what} is still listed by ${reader.operation}`);
+      }
+      const status = read.response?.status;
+      if (status === 404 || status === 410) return "pass";
+      return fail(`${what}: ${reader.operation} ${answered(read)}, expected 404 or 410`);
+    },
+  },
+];
 
 /** Why a check did not run on an operation. */
 export function notApplicableReason(name: CheckName, phase: Phase | undefined): string {
-  if (name in STATEFUL_CHECKS) return "stateful check: needs a stateful target and OpenAPI links";
+  if (name in STATEFUL_CHECKS) return "stateful check: needs a stateful target and a resource link";
   switch (phase) {
     case "negative":
       return "nothing in the request can be made invalid";

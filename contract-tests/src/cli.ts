@@ -138,6 +138,7 @@ async function run(args: Args): Promise<number> {
           await runProvider(spec, session, target.name, {
             runs: args.runs,
             seed: args.seed,
+            stateful: target.stateful,
             onProgress: (p) => progress.update(p),
           }),
         );

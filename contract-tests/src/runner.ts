@@ -1,5 +1,4 @@
 /** Runs every check on every operation of one provider against one target session. */
-import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { type Case, caseArbitraries, isSecured, PHASES, type Phase } from "./cases.js";
 import {
@@ -9,18 +8,14 @@ import {
   type CheckName,
   type Exchange,
   notApplicableReason,
-  type ProxyViolation,
+  STATEFUL,
   STATEFUL_CHECKS,
 } from "./checks.js";
-import {
-  credentialVariable,
-  prepareRequest,
-  redactText,
-  type ShownRequest,
-  send,
-  usableAlternative,
-} from "./http.js";
-import type { ApiSpec, Operation } from "./openapi.js";
+import { type Context, execute, failureOf, hash } from "./exchange.js";
+import { credentialVariable, type ShownRequest, usableAlternative } from "./http.js";
+import { RESOURCE_LINKS, type ResourceLink } from "./links.js";
+import type { ApiSpec } from "./openapi.js";
+import { runLink } from "./stateful.js";
 import type { TargetSession } from "./targets.js";
 
 export interface RunOptions {
@@ -30,6 +25,10 @@ export interface RunOptions {
   /** Operations of the provider run at the same time. */
   concurrency?: number;
   onProgress?: (progress: Progress) => void;
+  /** A stateful target: the stateful checks run over the provider's resource links. */
+  stateful?: boolean;
+  /** The resource links to follow; default `RESOURCE_LINKS[provider]`. */
+  links?: ResourceLink[];
 }
 
 export interface Progress {
@@ -82,16 +81,6 @@ export interface ProviderResult {
   seconds: number;
 }
 
-/** Response bodies kept in reports, in characters. */
-const BODY_LIMIT = 2000;
-
-interface Context {
-  spec: ApiSpec;
-  op: Operation;
-  session: TargetSession;
-  target: string;
-}
-
 export async function runProvider(
   spec: ApiSpec,
   session: TargetSession,
@@ -102,8 +91,18 @@ export async function runProvider(
   const operations: OperationResult[] = new Array(spec.operations.length);
   let done = 0;
   let failed = 0;
+  // Before the other operations: those may log out or rotate the credentials.
+  const linked = new Map<string, Partial<Record<CheckName, Outcome>>>();
+  if (options.stateful) {
+    for (const link of options.links ?? RESOURCE_LINKS[spec.provider] ?? []) {
+      const seed = phaseSeed(options.seed, `${link.create} → ${link.read.operation}`, "positive");
+      const result = await runLink(spec, session, target, link, { seed, runs: options.runs });
+      linked.set(link.create, result.outcomes);
+    }
+  }
   await pool(spec.operations, options.concurrency ?? 4, async (op, i) => {
     const result = await runOperation({ spec, op, session, target }, options);
+    Object.assign(result.outcomes, linked.get(op.id));
     operations[i] = result;
     done++;
     failed += Object.values(result.outcomes).filter((o) => o.status === "fail").length;
@@ -218,95 +217,9 @@ async function runPhase(
   return found;
 }
 
-async function execute(ctx: Context, phase: Phase, c: Case): Promise<Exchange> {
-  const { session } = ctx;
-  // Only valid requests go to `baseUrl`: a validating proxy would answer invalid ones itself.
-  const baseUrl = phase === "positive" ? session.baseUrl : (session.probeBaseUrl ?? session.baseUrl);
-  const prepared = prepareRequest(c, {
-    spec: ctx.spec,
-    op: ctx.op,
-    baseUrl,
-    source: session,
-    ...(session.curlBaseUrl ? { curlBaseUrl: session.curlBaseUrl } : {}),
-  });
-  const exchange: Exchange = {
-    phase,
-    op: ctx.op,
-    case: c,
-    request: prepared.shown,
-    curl: prepared.curl,
-    secrets: prepared.secrets,
-  };
-  try {
-    exchange.response = await send(prepared);
-    const violations = prismViolations(exchange.response);
-    if (violations) exchange.proxyViolations = violations;
-  } catch (error) {
-    const cause = (error as { cause?: { message?: string } }).cause?.message;
-    exchange.error = `${(error as Error).message}${cause ? ` (${cause})` : ""}`;
-  }
-  return exchange;
-}
-
-/** The violations in a `prism proxy --errors` report, or undefined for any other response. */
-function prismViolations(response: {
-  headers: Record<string, string>;
-  body: string;
-}): ProxyViolation[] | undefined {
-  if (!response.headers["content-type"]?.includes("application/problem+json")) return undefined;
-  try {
-    const problem = JSON.parse(response.body) as { type?: string; validation?: ProxyViolation[] };
-    if (problem.type !== "https://stoplight.io/prism/errors#VIOLATIONS") return undefined;
-    return (problem.validation ?? []).map((v) => ({ location: v.location, message: v.message }));
-  } catch {
-    return undefined;
-  }
-}
-
-function failureOf(
-  ctx: Context,
-  exchange: Exchange,
-  check: CheckName,
-  message: string,
-  replay: Pick<Failure, "seed" | "path" | "runs" | "activeChecks">,
-): Failure {
-  const secrets = exchange.secrets ?? new Map<string, string>();
-  const redact = (s: string) => redactText(s, secrets);
-  const response = exchange.response;
-  return {
-    id: failureId(ctx.target, ctx.spec.provider, ctx.op.id, check),
-    target: ctx.target,
-    provider: ctx.spec.provider,
-    operation: ctx.op.id,
-    check,
-    phase: exchange.phase,
-    message: redact(message),
-    request: exchange.request,
-    curl: exchange.curl,
-    ...(response
-      ? {
-          response: {
-            status: response.status,
-            headers: Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k, redact(v)])),
-            body: truncate(redact(response.body)),
-          },
-        }
-      : {}),
-    ...(exchange.error ? { error: exchange.error } : {}),
-    ...replay,
-  };
-}
-
-const truncate = (s: string) =>
-  s.length > BODY_LIMIT ? `${s.slice(0, BODY_LIMIT)}… (${s.length} characters)` : s;
-
-const hash = (text: string) => createHash("sha256").update(text).digest();
-
-/** A stable short id per target, provider, operation and check. */
-export const failureId = (target: string, provider: string, operation: string, check: string) =>
-  `${provider}-${hash(`${target} ${provider} ${operation} ${check}`).toString("hex").slice(0, 8)}`;
-
 /** Each operation and phase gets its own seed, so that one can be replayed alone. */
+export { failureId } from "./exchange.js";
+
 export const phaseSeed = (seed: number, operation: string, phase: Phase) =>
   hash(`${seed} ${operation} ${phase}`).readInt32BE(0);
 
@@ -331,7 +244,16 @@ export async function replayFailure(
   failure: Failure,
   spec: ApiSpec,
   session: TargetSession,
+  links: ResourceLink[] = RESOURCE_LINKS[spec.provider] ?? [],
 ): Promise<Failure | undefined> {
+  if (failure.check in STATEFUL_CHECKS) {
+    const link = links.find((l) => l.create === failure.operation);
+    if (!link) throw new Error(`no resource link starts at ${failure.operation} any more`);
+    const checks = STATEFUL.filter((c) => failure.activeChecks.includes(c.name));
+    const { outcomes } = await runLink(spec, session, failure.target, link, failure, checks);
+    const outcome = outcomes[failure.check];
+    return outcome?.status === "fail" ? outcome.failure : undefined;
+  }
   const op = spec.operations.find((o) => o.id === failure.operation);
   if (!op) throw new Error(`operation ${failure.operation} is no longer in the ${spec.provider} spec`);
   const arb = caseArbitraries(op, { verifiesCredentials: session.verifiesCredentials !== false })[

@@ -46,6 +46,7 @@ const CREDENTIALS: Partial<
       wktWorkerToken: made.wktWorkerToken ?? "",
     };
   },
+  "pinata-agents": async (_url, act) => (await act("credentials")) as Credentials,
   pipeagent: async (_url, act) => {
     const keys = (await act("keys")) as { writeKey: string; readKey: string };
     return { WriteKey: keys.writeKey, ReadKeyHeader: keys.readKey, ReadKeyBearer: keys.readKey };

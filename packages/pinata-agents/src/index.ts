@@ -255,3 +255,10 @@ export type TemplateValidation = Schemas["TemplateValidation"];
 export type RepoRequest = Schemas["RepoRequest"];
 export type BranchList = Schemas["BranchList"];
 export type RefList = Schemas["RefList"];
+export {
+  LogStreamError,
+  type StreamLogsOptions,
+  streamLogs,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from "./logs.js";

@@ -30,6 +30,8 @@ const LOADERS: Partial<Record<ProviderName, () => Promise<ProviderDefinition<unk
     (await import("./providers/pipe-storage/index.js")).pipeStorage as ProviderDefinition<unknown>,
   atelier: async () => (await import("./providers/atelier/index.js")).atelier as ProviderDefinition<unknown>,
   pipedai: async () => (await import("./providers/pipedai/index.js")).pipedai as ProviderDefinition<unknown>,
+  "pinata-agents": async () =>
+    (await import("./providers/pinata-agents/index.js")).pinataAgents as ProviderDefinition<unknown>,
 };
 
 export function availableProviders(): ProviderName[] {

@@ -383,7 +383,7 @@ function encode(response: SandboxResponse): { body: Buffer; type: string } {
 function send(res: ServerResponse, response: SandboxResponse) {
   const { body, type } = encode(response);
   const headers: Record<string, string | string[]> = { ...response.headers };
-  if (body.length || response.body !== undefined) headers["content-type"] = type;
+  if (body.length || response.body !== undefined || response.contentType) headers["content-type"] = type;
   headers["content-length"] = String(body.length);
   res.writeHead(response.status, headers);
   res.end(body);

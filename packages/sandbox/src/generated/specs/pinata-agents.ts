@@ -151,6 +151,9 @@ const spec: Record<string, unknown> = {
       },
       "post": {
         "operationId": "createAgent",
+        "x-conditional-rules": [
+          "The engine, and every secret and skill named, must exist (400 otherwise)."
+        ],
         "tags": [
           "Agents"
         ],
@@ -891,6 +894,9 @@ const spec: Record<string, unknown> = {
       },
       "post": {
         "operationId": "applyAgentUpdate",
+        "x-conditional-rules": [
+          "An update must be available for the agent (400 otherwise)."
+        ],
         "tags": [
           "Agents"
         ],
@@ -1917,6 +1923,9 @@ const spec: Record<string, unknown> = {
       },
       "post": {
         "operationId": "publishSkillVersion",
+        "x-conditional-rules": [
+          "The version must be new for the skill (400 otherwise)."
+        ],
         "tags": [
           "Skills"
         ],
@@ -2042,6 +2051,9 @@ const spec: Record<string, unknown> = {
     "/v0/clawhub": {
       "get": {
         "operationId": "listClawhubSkills",
+        "x-conditional-rules": [
+          "`sort` must be popular, newest or name, and `cursor` one that `nextCursor` gave (400 otherwise)."
+        ],
         "tags": [
           "Skills"
         ],
@@ -2779,6 +2791,9 @@ const spec: Record<string, unknown> = {
       ],
       "post": {
         "operationId": "configureAgentChannel",
+        "x-conditional-rules": [
+          "Each channel needs its own fields (Slack needs `appToken`) (400 otherwise)."
+        ],
         "tags": [
           "Channels"
         ],
@@ -3009,6 +3024,9 @@ const spec: Record<string, unknown> = {
       },
       "put": {
         "operationId": "replacePortForwarding",
+        "x-conditional-rules": [
+          "Ports are 1025-65535 except 18789, path prefixes are not reserved, at most 10 routes (400 otherwise)."
+        ],
         "tags": [
           "Routes & domains"
         ],
@@ -3202,6 +3220,9 @@ const spec: Record<string, unknown> = {
       },
       "post": {
         "operationId": "registerDomain",
+        "x-conditional-rules": [
+          "Ports, paths and subdomain labels follow the routing rules (400 otherwise)."
+        ],
         "tags": [
           "Routes & domains"
         ],
@@ -3401,6 +3422,9 @@ const spec: Record<string, unknown> = {
       ],
       "put": {
         "operationId": "updateDomain",
+        "x-conditional-rules": [
+          "Ports, paths and subdomain labels follow the routing rules (400 otherwise)."
+        ],
         "tags": [
           "Routes & domains"
         ],
@@ -3723,6 +3747,9 @@ const spec: Record<string, unknown> = {
       },
       "post": {
         "operationId": "createTask",
+        "x-conditional-rules": [
+          "`schedule` must be a valid cron expression or macro (400 otherwise)."
+        ],
         "tags": [
           "Tasks"
         ],
@@ -3894,6 +3921,9 @@ const spec: Record<string, unknown> = {
       },
       "put": {
         "operationId": "updateTask",
+        "x-conditional-rules": [
+          "`schedule` must be a valid cron expression or macro (400 otherwise)."
+        ],
         "tags": [
           "Tasks"
         ],
@@ -4339,6 +4369,9 @@ const spec: Record<string, unknown> = {
       ],
       "get": {
         "operationId": "readFile",
+        "x-conditional-rules": [
+          "The path must name a file, not a directory (400 otherwise)."
+        ],
         "tags": [
           "Files & snapshots"
         ],
@@ -4434,6 +4467,9 @@ const spec: Record<string, unknown> = {
       ],
       "post": {
         "operationId": "uploadFile",
+        "x-conditional-rules": [
+          "The filename must be a plain path inside the workspace (400 otherwise)."
+        ],
         "tags": [
           "Files & snapshots"
         ],
@@ -5491,6 +5527,9 @@ const spec: Record<string, unknown> = {
       },
       "post": {
         "operationId": "createTemplate",
+        "x-conditional-rules": [
+          "The repository must exist and hold a valid `manifest.json` (400 otherwise)."
+        ],
         "tags": [
           "Templates"
         ],
@@ -5620,6 +5659,9 @@ const spec: Record<string, unknown> = {
       },
       "put": {
         "operationId": "updateTemplate",
+        "x-conditional-rules": [
+          "The repository must exist and hold a valid `manifest.json` (400 otherwise)."
+        ],
         "tags": [
           "Templates"
         ],
@@ -5875,6 +5917,9 @@ const spec: Record<string, unknown> = {
     "/v0/templates/branches": {
       "post": {
         "operationId": "listTemplateBranches",
+        "x-conditional-rules": [
+          "The repository must exist (400 otherwise)."
+        ],
         "tags": [
           "Templates"
         ],
@@ -5939,6 +5984,9 @@ const spec: Record<string, unknown> = {
     "/v0/templates/refs": {
       "post": {
         "operationId": "listTemplateRefs",
+        "x-conditional-rules": [
+          "The repository must exist (400 otherwise)."
+        ],
         "tags": [
           "Templates"
         ],
