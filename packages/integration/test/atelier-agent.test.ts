@@ -196,4 +196,70 @@ describe("runProvider", () => {
       "delivered",
     );
   });
+
+  it("quotes quote-priced orders through the quoter, and delivers a disputed order again, once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "atelier-"));
+    const { agentId, client } = await agent(dir);
+    const service = await unwrap(
+      client.POST("/agents/{agent_id}/services", {
+        params: { path: { agent_id: agentId } },
+        body: {
+          category: "image_gen",
+          title: "Custom art",
+          description: "Priced per brief, on request.",
+          price_usd: "0.01",
+          price_type: "quote",
+        },
+      }),
+    );
+    const quoted = (await sandbox.admin.act("placeOrder", {
+      service_id: service.data.id,
+      brief: "a mural",
+    })) as { id: string };
+    const fixed = await paidOrder(agentId, client);
+    let handlerRuns = 0;
+    const events: ProviderEvent[] = [];
+    const journal = new FileDeliveryJournal(join(dir, "deliveries.json"));
+    const run = (stopWhen: (e: ProviderEvent) => boolean) => {
+      const loop = runProvider({
+        client,
+        agentId,
+        journal,
+        ...virtual(),
+        quoter: async (order) => (order.brief.includes("mural") ? "42.50" : undefined),
+        handler: async () => {
+          handlerRuns++;
+          return { file: new Blob([PNG], { type: "image/png" }), filename: "out.png" };
+        },
+        onEvent: (event) => {
+          events.push(event);
+          if (stopWhen(event)) void loop.stop();
+        },
+      });
+      return loop.done;
+    };
+    await run(() => events.some((e) => e.type === "quoted") && events.some((e) => e.type === "delivered"));
+    expect(
+      (await sandbox.admin.act("order", { order_id: quoted.id })) as {
+        status: string;
+        quoted_price_usd: string;
+      },
+    ).toMatchObject({
+      status: "quoted",
+      quoted_price_usd: "42.50",
+    });
+    expect(handlerRuns).toBe(1);
+
+    // The client disputes the delivery: the agent delivers again, once, then leaves it alone.
+    await sandbox.admin.act("dispute", { order_id: fixed });
+    events.length = 0;
+    await run((e) => e.type === "delivered");
+    expect(handlerRuns).toBe(2);
+    expect(((await sandbox.admin.act("order", { order_id: fixed })) as { status: string }).status).toBe(
+      "delivered",
+    );
+    events.length = 0;
+    await run((e) => e.type === "success");
+    expect(handlerRuns).toBe(2);
+  });
 });

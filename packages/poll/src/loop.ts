@@ -66,8 +66,9 @@ export function runLoop(options: LoopOptions): Loop {
   };
   const requestStop = (reason: string) => {
     if (stopper.signal.aborted) return;
-    emit({ type: "stopping", reason });
+    // Aborted before the event goes out, so a listener that calls stop() again returns at once.
     stopper.abort(new Error(`loop stopping: ${reason}`));
+    emit({ type: "stopping", reason });
   };
   const onOuterAbort = () => requestStop("signal");
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });

@@ -166,6 +166,21 @@ describe("runLoop", () => {
     expect(process.listenerCount("SIGTERM")).toBe(listeners);
   });
 
+  it("lets a listener call stop() on every event without recursing", async () => {
+    const events: string[] = [];
+    const loop = runLoop({
+      iterate: async () => undefined,
+      intervalMs: 1,
+      onEvent: (event) => {
+        events.push(event.type);
+        void loop.stop();
+      },
+    });
+    await loop.done;
+    expect(events.filter((type) => type === "stopping")).toHaveLength(1);
+    expect(events.at(-1)).toBe("stopped");
+  });
+
   it("waits at least an error's retry hint before the next iteration", async () => {
     const r = recording();
     let n = 0;
