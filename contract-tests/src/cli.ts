@@ -8,10 +8,19 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot, specPath } from "@specyard/testkit";
-import { readSpec } from "./openapi.js";
+import { type ApiSpec, readSpec } from "./openapi.js";
 import { type FailuresFile, terminalReport, writeReports } from "./report.js";
 import { type Progress, type ProviderResult, replayFailure, runProvider } from "./runner.js";
-import { DEFAULT_TARGETS, type TargetName, TargetSkip, targetFactories } from "./targets.js";
+import { SCENARIOS } from "./scenario-list.js";
+import { runScenario, type ScenarioResult } from "./scenarios.js";
+import {
+  DEFAULT_TARGETS,
+  type Target,
+  type TargetName,
+  type TargetSession,
+  TargetSkip,
+  targetFactories,
+} from "./targets.js";
 
 export const DEFAULT_RUNS = 25;
 export const DEFAULT_SEED = 20_260_101;
@@ -148,12 +157,52 @@ async function run(args: Args): Promise<number> {
       }
     }
   }
-  writeReports(args.out, results, { seed: args.seed, runs: args.runs, startedAt }, REPLAY);
-  process.stdout.write(`${terminalReport(results, args.out, REPLAY)}\n`);
+  const scenarios: ScenarioResult[] = [];
+  for (const targetName of args.targets) {
+    const target = targetFactories[targetName]?.();
+    if (target && (target.stateful || target.name === "live"))
+      for (const spec of specs) scenarios.push(...(await runScenarios(target, spec)));
+  }
+  writeReports(args.out, results, { seed: args.seed, runs: args.runs, startedAt }, REPLAY, scenarios);
+  process.stdout.write(`${terminalReport(results, args.out, REPLAY, scenarios)}\n`);
   const failed = results.some((r) =>
     r.operations.some((op) => Object.values(op.outcomes).some((o) => o.status === "fail")),
   );
-  return failed ? 1 : 0;
+  return failed || scenarios.some((r) => r.status === "fail") ? 1 : 0;
+}
+
+/** The provider's scenarios, on a fresh session (the checks before may have used up quotas or sessions). */
+async function runScenarios(target: Target, spec: ApiSpec): Promise<ScenarioResult[]> {
+  const mine = SCENARIOS.filter((s) => s.provider === spec.provider);
+  if (!mine.length) return [];
+  const skipped = (reason: string) =>
+    mine.map((s) => ({
+      provider: s.provider,
+      target: target.name,
+      scenario: s.name,
+      status: "n/a" as const,
+      reason,
+      seconds: 0,
+    }));
+  if (mine.every((s) => s.needsAdmin) && target.name !== "sandbox")
+    return skipped("needs the sandbox's admin actions (the other party): sandbox only");
+  let session: TargetSession;
+  try {
+    session = await target.open(spec.provider);
+  } catch (error) {
+    if (error instanceof TargetSkip) return skipped(error.message);
+    throw error;
+  }
+  try {
+    const out: ScenarioResult[] = [];
+    for (const scenario of mine) {
+      process.stderr.write(`${target.name} ${spec.provider} scenario: ${scenario.name}\n`);
+      out.push(await runScenario(scenario, spec, session, target.name));
+    }
+    return out;
+  } finally {
+    await session.close();
+  }
 }
 
 async function replay(id: string, out: string): Promise<number> {

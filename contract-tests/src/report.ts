@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CHECK_NAMES, type CheckName } from "./checks.js";
 import type { Failure, Outcome, ProviderResult } from "./runner.js";
+import type { ScenarioFailure, ScenarioResult } from "./scenarios.js";
 
 export interface RunInfo {
   seed: number;
@@ -50,7 +51,12 @@ function counts(results: ProviderResult[]) {
 }
 
 /** The end-of-run text: one table per provider (operations × checks), the failures, a summary. */
-export function terminalReport(results: ProviderResult[], outDir: string, replayCommand: string): string {
+export function terminalReport(
+  results: ProviderResult[],
+  outDir: string,
+  replayCommand: string,
+  scenarios: ScenarioResult[] = [],
+): string {
   const lines: string[] = [];
   const widths = CHECK_NAMES.map((name) => Math.max(SHORT[name].length, 4));
   for (const r of results) {
@@ -90,12 +96,64 @@ export function terminalReport(results: ProviderResult[], outDir: string, replay
       `  replay: ${replayCommand} --replay ${f.id}   (seed ${f.seed}, path ${f.path})`,
     );
   }
+  lines.push(...scenarioLines(scenarios));
   const c = counts(results);
+  const s = scenarioCounts(scenarios);
   lines.push(
     "",
-    `${c.operations} operations: ${c.pass} pass, ${c.fail} FAIL, ${c.na} n/a · reports in ${outDir}`,
+    `${c.operations} operations: ${c.pass} pass, ${c.fail} FAIL, ${c.na} n/a` +
+      (scenarios.length
+        ? ` · ${scenarios.length} scenarios: ${s.pass} pass, ${s.fail} FAIL, ${s.na} n/a`
+        : "") +
+      ` · reports in ${outDir}`,
   );
   return lines.join("\n");
+}
+
+/** `scenario: <name>` rows per target and provider, then each failed scenario's step, curl and response. */
+function scenarioLines(scenarios: ScenarioResult[]): string[] {
+  if (!scenarios.length) return [];
+  const lines = ["", "scenarios"];
+  const width = Math.max(...scenarios.map((r) => `${r.target} · ${r.provider}`.length));
+  const nameWidth = Math.max(...scenarios.map((r) => r.scenario.length));
+  for (const r of scenarios) {
+    const where = `${r.target} · ${r.provider}`.padEnd(width);
+    const tail =
+      r.status === "n/a" ? `  (${r.reason})` : r.status === "fail" ? `  at ${r.failure?.step}` : "";
+    lines.push(`  ${where}  scenario: ${r.scenario.padEnd(nameWidth)}  ${cellOf(r)}${tail}`);
+  }
+  for (const r of scenarios.filter((x) => x.failure)) {
+    const f = r.failure as ScenarioFailure;
+    lines.push(
+      "",
+      `FAIL scenario: ${r.scenario} · ${r.target} ${r.provider}`,
+      `  step: ${f.step}`,
+      `  ${f.message}`,
+      ...(f.curl ? [`  request: ${f.curl}`] : []),
+      ...(f.response ? [`  response: ${f.response.status} ${oneLine(f.response.body, 300)}`] : []),
+    );
+  }
+  return lines;
+}
+
+const cellOf = (r: ScenarioResult) => (r.status === "fail" ? "FAIL" : r.status);
+
+function scenarioCounts(scenarios: ScenarioResult[]) {
+  return {
+    pass: scenarios.filter((r) => r.status === "pass").length,
+    fail: scenarios.filter((r) => r.status === "fail").length,
+    na: scenarios.filter((r) => r.status === "n/a").length,
+  };
+}
+
+function scenarioFailureText(r: ScenarioResult): string {
+  const f = r.failure as ScenarioFailure;
+  return [
+    `step: ${f.step}`,
+    f.message,
+    ...(f.curl ? ["", `curl: ${f.curl}`] : []),
+    ...(f.response ? ["", `response: ${f.response.status}`, f.response.body] : []),
+  ].join("\n");
 }
 
 const oneLine = (s: string, max: number) => {
@@ -137,7 +195,11 @@ function failureText(f: Failure, replayCommand: string): string {
 }
 
 /** JUnit XML: a suite per target and provider, a test case per operation and check. */
-export function junitXml(results: ProviderResult[], replayCommand: string): string {
+export function junitXml(
+  results: ProviderResult[],
+  replayCommand: string,
+  scenarios: ScenarioResult[] = [],
+): string {
   const suites = results.map((r) => {
     const name = `${r.target}/${r.provider}`;
     if (r.skipped) {
@@ -157,15 +219,33 @@ export function junitXml(results: ProviderResult[], replayCommand: string): stri
     const skipped = all.filter((o) => o.status === "n/a").length;
     return `  <testsuite name="${escapeXml(name)}" tests="${all.length}" failures="${failures}" skipped="${skipped}" time="${r.seconds.toFixed(3)}">\n${cases.join("\n")}\n  </testsuite>`;
   });
+  if (scenarios.length) {
+    const cases = scenarios.map((r) => {
+      const open = `    <testcase classname="${escapeXml(`${r.target}/${r.provider}`)}" name="${escapeXml(`scenario: ${r.scenario}`)}" time="${r.seconds.toFixed(3)}"`;
+      if (r.status === "pass") return `${open}/>`;
+      if (r.status === "n/a") return `${open}><skipped message="${escapeXml(r.reason ?? "")}"/></testcase>`;
+      return `${open}><failure type="scenario" message="${escapeXml(`${r.failure?.step}: ${r.failure?.message}`)}">${escapeXml(scenarioFailureText(r))}</failure></testcase>`;
+    });
+    const s = scenarioCounts(scenarios);
+    suites.push(
+      `  <testsuite name="scenarios" tests="${scenarios.length}" failures="${s.fail}" skipped="${s.na}" time="0">\n${cases.join("\n")}\n  </testsuite>`,
+    );
+  }
   const c = counts(results);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="specyard contract" tests="${c.pass + c.fail + c.na}" failures="${c.fail}" skipped="${c.na}">\n${suites.join("\n")}\n</testsuites>\n`;
+  const s = scenarioCounts(scenarios);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="specyard contract" tests="${c.pass + c.fail + c.na + scenarios.length}" failures="${c.fail + s.fail}" skipped="${c.na + s.na}">\n${suites.join("\n")}\n</testsuites>\n`;
 }
 
 const escapeHtml = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** One HTML file, styles inline, no scripts or external assets. */
-export function htmlReport(results: ProviderResult[], info: RunInfo, replayCommand: string): string {
+export function htmlReport(
+  results: ProviderResult[],
+  info: RunInfo,
+  replayCommand: string,
+  scenarios: ScenarioResult[] = [],
+): string {
   const c = counts(results);
   const sections = results.map((r) => {
     const title = `${escapeHtml(r.target)} · ${escapeHtml(r.provider)}`;
@@ -188,6 +268,25 @@ export function htmlReport(results: ProviderResult[], info: RunInfo, replayComma
     (f) =>
       `<section class="failure" id="${f.id}"><h3>${escapeHtml(f.check)} · ${escapeHtml(`${f.target} ${f.provider}`)} · ${escapeHtml(f.operation)}</h3><pre>${escapeHtml(failureText(f, replayCommand))}</pre></section>`,
   );
+  const scenarioRows = scenarios
+    .map((r, i) => {
+      const tip =
+        r.status === "n/a" ? (r.reason ?? "") : r.status === "fail" ? (r.failure?.message ?? "") : "pass";
+      const body = r.status === "fail" ? `<a href="#scenario-${i}">FAIL</a>` : r.status;
+      return `<tr><th class="op">${escapeHtml(`${r.target} · ${r.provider}`)}</th><th class="op">scenario: ${escapeHtml(r.scenario)}</th><td class="${r.status === "n/a" ? "na" : r.status}" title="${escapeHtml(tip)}">${body}</td></tr>`;
+    })
+    .join("\n");
+  const scenarioSection = scenarios.length
+    ? `<h2>Scenarios</h2>\n<table><tr><th class="op">target · provider</th><th class="op">scenario</th><th>result</th></tr>\n${scenarioRows}</table>`
+    : "";
+  const scenarioFailures = scenarios.flatMap((r, i) =>
+    r.failure
+      ? [
+          `<section class="failure" id="scenario-${i}"><h3>scenario: ${escapeHtml(r.scenario)} · ${escapeHtml(`${r.target} ${r.provider}`)}</h3><pre>${escapeHtml(scenarioFailureText(r))}</pre></section>`,
+        ]
+      : [],
+  );
+  failures.push(...scenarioFailures);
   const legend = CHECK_NAMES.map((name) => `<code>${SHORT[name]}</code> ${name}`).join(" · ");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>specyard contract report</title>
@@ -204,6 +303,7 @@ p.na{color:#777}pre{background:#f6f6f6;padding:1em;overflow-x:auto;white-space:p
 <p>${c.operations} operations: ${c.pass} pass, <strong>${c.fail} FAIL</strong>, ${c.na} n/a · seed ${info.seed} · ${info.runs} runs per operation and phase · started ${escapeHtml(info.startedAt)}</p>
 <p>${legend}</p>
 ${sections.join("\n")}
+${scenarioSection}
 ${failures.length ? `<h2>Failures</h2>\n${failures.join("\n")}` : ""}
 </body></html>
 `;
@@ -215,11 +315,12 @@ export function writeReports(
   results: ProviderResult[],
   info: RunInfo,
   replayCommand: string,
+  scenarios: ScenarioResult[] = [],
 ): string[] {
   mkdirSync(dir, { recursive: true });
   const files: [string, string][] = [
-    ["junit.xml", junitXml(results, replayCommand)],
-    ["report.html", htmlReport(results, info, replayCommand)],
+    ["junit.xml", junitXml(results, replayCommand, scenarios)],
+    ["report.html", htmlReport(results, info, replayCommand, scenarios)],
     [
       "failures.json",
       `${JSON.stringify({ ...info, failures: allFailures(results) } satisfies FailuresFile, null, 2)}\n`,

@@ -73,6 +73,7 @@ export function sandboxTarget(): Target {
         baseUrl: sandbox.url,
         credential: (scheme) => credentials?.[scheme],
         verifiesCredentials: true,
+        adminUrl: sandbox.url,
         close: () => sandbox.close(),
       };
     },

@@ -24,6 +24,8 @@ export interface TargetSession {
   verifiesCredentials?: boolean;
   /** Base URL written into curl lines, e.g. `${SPECYARD_LIVE_ATELIER_URL}`; default `baseUrl`. */
   curlBaseUrl?: string;
+  /** A sandbox's own URL, for its admin surface (`/__sandbox/actions/<name>`, `/__sandbox/clock`). */
+  adminUrl?: string;
 }
 
 /** The provider cannot run on this target (e.g. no live URL configured); the reason is one line. */
