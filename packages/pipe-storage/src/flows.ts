@@ -1,16 +1,24 @@
 /** The documented agent flows on top of the typed client: bootstrap, S3 keys, activity. */
 import { ApiError, unwrap } from "@specyard/http";
 import { poll } from "@specyard/poll";
-import type { components } from "./generated/schema.js";
-import type { PipeStorageClient } from "./index.js";
+import type {
+  AccountState,
+  ActivityEntry,
+  Bucket,
+  CreateS3KeyRequest,
+  CreditIntent,
+  CreditsStatus,
+  PipeStorageClient,
+  S3KeyCreated,
+} from "./index.js";
 
 export interface PipeConfig {
   appKey: string;
   wallet: string | undefined;
-  accountState: components["schemas"]["AccountState"];
+  accountState: AccountState;
   s3: { endpoint: string; region: string };
-  bucket: components["schemas"]["Bucket"];
-  credits: components["schemas"]["CreditsStatus"];
+  bucket: Bucket;
+  credits: CreditsStatus;
 }
 
 /** The four config endpoints, in parallel (as the document advises). */
@@ -32,8 +40,6 @@ export async function bootstrap(client: PipeStorageClient, signal?: AbortSignal)
   };
 }
 
-export type S3KeyCreated = components["schemas"]["S3KeyCreated"];
-
 /**
  * Creates an S3 key and hands it to `persist` before returning: the secret is shown once, so if
  * it cannot be stored the key is deleted again (it would be useless) and the error is thrown.
@@ -41,7 +47,7 @@ export type S3KeyCreated = components["schemas"]["S3KeyCreated"];
 export async function createS3Key(
   client: PipeStorageClient,
   persist: (key: S3KeyCreated) => void | Promise<void>,
-  body: components["schemas"]["CreateS3KeyRequest"] = {},
+  body: CreateS3KeyRequest = {},
 ): Promise<S3KeyCreated> {
   const key = await unwrap(client.POST("/api/s3/keys", { body }));
   try {
@@ -54,8 +60,6 @@ export async function createS3Key(
   }
   return key;
 }
-
-export type ActivityEntry = components["schemas"]["ActivityEntry"];
 
 export interface WaitOptions {
   /** Poll interval (default 5 s, as the document advises). */
@@ -112,8 +116,6 @@ export async function waitForUpload(
   if (entry.status === "failed") throw new Error("the upload failed");
   return entry;
 }
-
-export type CreditIntent = components["schemas"]["CreditIntent"];
 
 /**
  * Polls a credit intent until it is credited; a recoverable `pending + error_message` state, a

@@ -1,6 +1,7 @@
 /**
  * `topUp(amount)`: x402 credit top-ups paid in USDC on Solana, exactly once, on `@specyard/x402`.
  */
+import { PollTimeoutError, poll } from "@specyard/poll";
 import {
   type JournalEntry,
   type PayingFetchOptions,
@@ -79,29 +80,34 @@ export async function topUp(amount: bigint, options: TopUpOptions): Promise<TopU
   return answer.status === 200 ? result(intent) : settle(intent.intent_id);
 
   async function settle(intentId: string): Promise<TopUpResult> {
-    const deadline = Date.now() + (options.settleTimeoutMs ?? 120_000);
-    for (let wait = 500; ; wait = Math.min(wait * 2, 5_000)) {
-      const response = await authed(
-        new Request(`${base}/api/credits/intent/${encodeURIComponent(intentId)}`),
+    let intent: IntentBody;
+    try {
+      intent = await poll(
+        async () =>
+          (await (
+            await authed(new Request(`${base}/api/credits/intent/${encodeURIComponent(intentId)}`))
+          ).json()) as IntentBody,
+        {
+          until: (i) => i.status === "credited" || (i.status === "pending" && Boolean(i.error_message)),
+          intervalMs: 500,
+          backoff: 2,
+          maxIntervalMs: 5_000,
+          deadlineMs: options.settleTimeoutMs ?? 120_000,
+        },
       );
-      const intent = (await response.json()) as IntentBody;
-      if (intent.status === "credited") {
-        const entry = await options.journal.get(intentId);
-        if (entry) await options.journal.put({ ...entry, status: "credited", updatedAt: Date.now() });
-        return result(intent);
-      }
-      if (intent.status === "pending" && intent.error_message)
-        throw new Error(`top-up not accepted: ${intent.error_message}`);
-      if (Date.now() + wait > deadline) {
-        const entry = await options.journal.get(intentId);
-        throw new PaymentPendingError(
-          intentId,
-          entry?.signature ?? "",
-          "the intent is not credited yet; resume later",
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, wait));
+    } catch (error) {
+      if (!(error instanceof PollTimeoutError)) throw error;
+      const entry = await options.journal.get(intentId);
+      throw new PaymentPendingError(
+        intentId,
+        entry?.signature ?? "",
+        "the intent is not credited yet; resume later",
+      );
     }
+    if (intent.status !== "credited") throw new Error(`top-up not accepted: ${intent.error_message}`);
+    const entry = await options.journal.get(intentId);
+    if (entry) await options.journal.put({ ...entry, status: "credited", updatedAt: Date.now() });
+    return result(intent);
   }
 }
 

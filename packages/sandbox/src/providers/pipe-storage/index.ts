@@ -237,6 +237,17 @@ function expireIntents(ctx: Ctx, now: number) {
   }
 }
 
+/** Adds a top-up to the balance; a frozen account is unfrozen, its bucket writable again. */
+function credit(ctx: Ctx, user: User, amount: bigint): void {
+  user.balanceRaw += amount;
+  user.depositedRaw += amount;
+  user.lastTopupAt = ctx.clock.now();
+  if (user.accountState === "frozen") {
+    user.accountState = "active";
+    parts(ctx).s3.setReadOnly(user.bucket.name, false);
+  }
+}
+
 /**
  * Checks the ledger for the intent's payment and credits it once. A signature already credited
  * (to any intent) is refused; a transfer that does not qualify leaves the intent pending with an
@@ -283,13 +294,7 @@ function settle(
   intent.creditedAt = ctx.clock.now();
   intent.errorMessage = null;
   ctx.state.creditedSignatures[signature] = intent.intentId;
-  user.balanceRaw += found.amount;
-  user.depositedRaw += found.amount;
-  user.lastTopupAt = ctx.clock.now();
-  if (user.accountState === "frozen") {
-    user.accountState = "active";
-    parts(ctx).s3.setReadOnly(user.bucket.name, false);
-  }
+  credit(ctx, user, found.amount);
   return "credited";
 }
 
@@ -494,13 +499,7 @@ const handlers: ProviderDefinition<PipeState>["handlers"] = {
     if (promo.uses >= promo.maxUses) return ctx.error(400, "promo code exhausted");
     promo.uses++;
     user.redeemed.push(code);
-    user.balanceRaw += promo.amountRaw;
-    user.depositedRaw += promo.amountRaw;
-    user.lastTopupAt = ctx.clock.now();
-    if (user.accountState === "frozen") {
-      user.accountState = "active";
-      parts(ctx).s3.setReadOnly(user.bucket.name, false);
-    }
+    credit(ctx, user, promo.amountRaw);
     return { status: 200, body: { credited_usdc_raw: promo.amountRaw, balance_usdc_raw: user.balanceRaw } };
   }),
 
