@@ -1,10 +1,25 @@
 import { defineConfig } from "vitest/config";
 
+const shared = { include: ["test/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 60_000 };
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
+    projects: [
+      {
+        test: {
+          ...shared,
+          name: "undici",
+          typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: "fetch",
+          exclude: ["test/node-entry.test.ts"],
+          env: { SPECYARD_TEST_TRANSPORT: "fetch" },
+        },
+      },
+    ],
   },
 });

@@ -12,7 +12,10 @@ import { retryHintFrom } from "./retry.js";
 export interface BaseClientOptions extends Omit<RuntimeOptions, "auth" | "fetch"> {
   /** Overrides the provider's default base URL (a sandbox, a proxy, a staging host). */
   baseUrl?: string;
-  /** A fetch implementation; defaults to the global one. */
+  /**
+   * A fetch that takes a `Request` (a mock, an instrumented fetch). Without it (and without a
+   * `transport`), requests go through undici's `request()` on Node and the global `fetch` elsewhere.
+   */
   fetch?: ClientOptions["fetch"];
   /** Headers sent on every request. */
   headers?: Record<string, string>;
@@ -39,10 +42,10 @@ const origins = new WeakMap<Response, { method: string; redact: (text: string) =
 
 /** An openapi-fetch client for `Paths` with retries, timeouts, auth, rate limits and typed errors. */
 export function createHttpClient<Paths extends {}>(options: CreateHttpClientOptions): HttpClient<Paths> {
-  const { baseUrl, headers, throwOnError, querySerializer, fetch: transport, ...runtimeOptions } = options;
+  const { baseUrl, headers, throwOnError, querySerializer, fetch: fetchImpl, ...runtimeOptions } = options;
   const runtime = createRuntime({
     ...runtimeOptions,
-    ...(transport ? { fetch: (request: Request) => transport(request) } : {}),
+    ...(fetchImpl ? { fetch: (request: Request) => fetchImpl(request) } : {}),
   });
   return build<Paths>(runtime, { baseUrl, headers, throwOnError, querySerializer }, {});
 }

@@ -17,6 +17,7 @@ import {
   type RetryOptions,
   retryHintMs,
 } from "./retry.js";
+import { fetchTransport, requestTransport, type Transport } from "./transport.js";
 
 /** Options that can change per call (`client.withOptions(...)`). */
 export interface CallOptions extends RetryOptions {
@@ -46,8 +47,14 @@ export interface RetryEvent {
 }
 
 export interface RuntimeOptions extends CallOptions {
-  /** The transport; defaults to the global fetch (called with a URL and init, the cheapest form). */
+  /** A fetch that takes a `Request` (a mock, an instrumented fetch); used when no `transport` is given. */
   fetch?: (request: Request) => Promise<Response>;
+  /**
+   * How attempts reach the server. Default: undici's `request()` on Node (the `@specyard/http`
+   * entry Node resolves), the global `fetch` elsewhere; `fetchTransport()` forces the global
+   * `fetch` (for msw, nock and other fetch interceptors).
+   */
+  transport?: Transport;
   /** Credentials, applied on every attempt (so a refreshed token is picked up). */
   auth?: readonly AuthStrategy[];
   /**
@@ -74,6 +81,7 @@ export interface RuntimeOptions extends CallOptions {
 /** Shared by every call of one client. */
 interface RuntimeState {
   options: RuntimeOptions;
+  transport: Transport;
   redactor: Redactor;
   limiter: RateLimiter | undefined;
   log: Logger | undefined;
@@ -125,6 +133,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const redactor = new Redactor(options.secrets ?? []);
   const state: RuntimeState = {
     options,
+    transport: options.transport ?? (options.fetch ? requestTransport(options.fetch) : fetchTransport()),
     redactor,
     limiter: options.rateLimits?.length ? new RateLimiter([...options.rateLimits], options.now) : undefined,
     log: options.logger
@@ -196,21 +205,17 @@ async function send(state: RuntimeState, opts: RuntimeOptions, original: Request
     if (key) target.headers.set(opts.idempotencyHeader ?? "Idempotency-Key", key);
     state.redactor.addFromHeaders(target.headers);
     if (target.url.includes("=")) state.redactor.addFromUrl(target.url);
-    const init: RequestInit & { duplex?: "half" } = {
-      method,
-      headers: target.headers,
-      signal: controller.signal,
-      redirect: original.redirect,
-    };
-    if (body !== undefined) init.body = body;
 
     let response: Response | undefined;
     let failure: Error | undefined;
     try {
-      const answer = opts.fetch
-        ? await opts.fetch(new Request(target.url, init))
-        : await fetch(target.url, init);
-      response = await bufferBody(answer, target.url);
+      response = await state.transport(target.url, {
+        method,
+        headers: target.headers,
+        body,
+        signal: controller.signal,
+        redirect: original.redirect,
+      });
     } catch (error) {
       if (signal?.aborted) throw new AbortError(`${method} ${safeUrl()} aborted`);
       if (controller.signal.reason === TIMEOUT) {
@@ -317,21 +322,4 @@ function connectionError(
     code,
     cause: error,
   });
-}
-
-/**
- * Reads JSON and text bodies inside the attempt, so that a stalled or cut body counts as a failed
- * attempt (and can be retried) instead of hanging the caller. Binary bodies stream through.
- */
-async function bufferBody(response: Response, url: string): Promise<Response> {
-  const type = response.headers.get("content-type") ?? "";
-  if (!response.body || !(type.includes("json") || type.startsWith("text/"))) return response;
-  const body = await response.arrayBuffer();
-  const copy = new Response(response.status === 204 || response.status === 304 ? null : body, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
-  Object.defineProperty(copy, "url", { value: response.url || url });
-  return copy;
 }

@@ -59,3 +59,9 @@ export {
   retryHintFrom,
   retryHintMs,
 } from "./retry.js";
+export {
+  fetchTransport,
+  requestTransport,
+  type Transport,
+  type TransportRequest,
+} from "./transport.js";

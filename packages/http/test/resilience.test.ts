@@ -25,7 +25,7 @@ import {
   type RetryEvent,
   TimeoutError,
   unwrap,
-} from "../src/index.js";
+} from "./subject.js";
 
 let server: FaultServer;
 beforeAll(async () => {

@@ -1,5 +1,6 @@
 import { fc, test as propTest } from "@fast-check/vitest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EchoServer, echoServer } from "./server.js";
 import {
   ApiError,
   AuthenticationError,
@@ -18,8 +19,7 @@ import {
   redactUrl,
   UnprocessableEntityError,
   unwrap,
-} from "../src/index.js";
-import { type EchoServer, echoServer } from "./server.js";
+} from "./subject.js";
 
 interface paths {
   "/things/{id}": {
