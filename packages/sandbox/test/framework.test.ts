@@ -231,6 +231,20 @@ describe("the sandbox framework", () => {
     expect((await (await fetch(`${second.url}/notes/n2`)).json()).text).toBe("next");
   });
 
+  it("keeps rate-limit windows across a restart", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "sandbox-"));
+    const first = await start({ dataDir });
+    for (const text of ["a", "b", "c"]) expect((await post(first.url, { text })).status).toBe(201);
+    await first.close();
+    running.length = 0;
+
+    const second = await start({ dataDir });
+    const limited = await post(second.url, { text: "d" });
+    expect(limited.status).toBe(429);
+    second.admin.clock.advance(60_000);
+    expect((await post(second.url, { text: "d" })).status).toBe(201);
+  });
+
   it("has an admin HTTP surface off the spec's paths", async () => {
     const { url } = await start();
     await post(url, { text: "one" });

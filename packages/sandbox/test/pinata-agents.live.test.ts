@@ -281,6 +281,12 @@ describe("Pinata Agents sandbox: log WebSocket", () => {
     viaPath.ws.close();
     const viaBearer = await openStream(streamUrl(), { authorization: `Bearer ${agent.gatewayToken}` });
     viaBearer.ws.close();
+    // The stream shares the API's port, as it shares the agent's host in production; other
+    // upgrade paths are refused in the provider's error shape.
+    expect(new URL(streamUrl()).port).toBe(new URL(sandbox.url).port);
+    await expect(openStream(streamUrl().replace("/v0/logs", `/v0/agents?token=${token}`))).rejects.toThrow(
+      "HTTP 404",
+    );
     // Plain HTTP on the agent host's stream path says where the stream is.
     const plain = await sandboxFetch(sandbox.url)(
       new Request(`https://${agent.agentId}.agents.pinata.cloud/v0/logs`),

@@ -316,6 +316,18 @@ describe("PipedAI sandbox: credentialed CORS", () => {
     const refused = await clientFor({ headers: { origin: "https://your.app" } }).GET("/api/v1/auth/me");
     expect(refused.response.status).toBe(401);
     expect(refused.response.headers.get("access-control-allow-origin")).toBe("https://your.app");
+    // So do the answers the framework makes itself: no route, bad input.
+    const noRoute = await fetch(`${sandbox.url}/api/v1/nowhere`, { headers: { origin: "https://your.app" } });
+    expect(noRoute.status).toBe(404);
+    expect(noRoute.headers.get("access-control-allow-origin")).toBe("https://your.app");
+    const badInput = await fetch(`${sandbox.url}/api/v1/auth/login`, {
+      method: "POST",
+      headers: { origin: "https://your.app", "content-type": "application/json" },
+      body: JSON.stringify({ email: 42 }),
+    });
+    expect(badInput.status).toBe(400);
+    expect(badInput.headers.get("access-control-allow-origin")).toBe("https://your.app");
+    expect(badInput.headers.get("access-control-allow-credentials")).toBe("true");
   });
 });
 

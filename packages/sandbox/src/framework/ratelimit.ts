@@ -52,6 +52,22 @@ export class RateLimits {
     };
   }
 
+  /** The windows still open at `now`, to save with the state. */
+  snapshot(now: number): Record<string, number[]> {
+    const open: Record<string, number[]> = {};
+    for (const [key, window] of this.#windows) {
+      const rule = this.#rules.find((r) => key.startsWith(`${r.operations.join(",")}|`));
+      const live = rule ? window.filter((at) => at > now - rule.windowMs) : [];
+      if (live.length) open[key] = live;
+    }
+    return open;
+  }
+
+  /** Takes back windows saved by `snapshot`, so a restart does not hand out a fresh allowance. */
+  restore(windows: Record<string, number[]>): void {
+    for (const [key, window] of Object.entries(windows)) this.#windows.set(key, [...window]);
+  }
+
   reset(): void {
     this.#windows.clear();
     this.rejected.clear();

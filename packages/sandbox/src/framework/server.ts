@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { SandboxClock } from "./clock.js";
 import { FaultPlan, type FaultRule, type FaultSpec } from "./faults.js";
 import { stringify, toWireJson } from "./json.js";
@@ -58,6 +59,7 @@ export async function runSandbox<S>(
     runtime: unknown;
     seed: string;
     draws?: number;
+    rateWindows?: Record<string, number[]>;
   }>();
   if (saved) {
     seed = saved.seed;
@@ -68,6 +70,7 @@ export async function runSandbox<S>(
   let draws = 0;
   for (; draws < (saved?.draws ?? 0); draws++) random();
   const limits = new RateLimits(options.rateLimits === false ? [] : (definition.rateLimits ?? []));
+  if (saved?.rateWindows) limits.restore(saved.rateWindows);
   const faults = new FaultPlan(options.faults ?? [], seededRandom(`${seed}:faults`));
   let requests = 0;
   let runtime: ProviderRuntime = {};
@@ -86,7 +89,14 @@ export async function runSandbox<S>(
     dataDir: options.dataDir,
     error: (status, message, details) => ({ status, body: definition.errorBody(status, message, details) }),
     save: () =>
-      file?.save({ state: ctx.state, clockOffset: clock.offset, runtime: runtime.snapshot?.(), seed, draws }),
+      file?.save({
+        state: ctx.state,
+        clockOffset: clock.offset,
+        runtime: runtime.snapshot?.(),
+        seed,
+        draws,
+        rateWindows: limits.snapshot(clock.now()),
+      }),
   };
   clock.onAdvance((now) => {
     definition.onClock?.(ctx, now);
@@ -108,23 +118,41 @@ export async function runSandbox<S>(
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (runtime.upgrade?.(req, socket, head)) return;
+    const path = new URL(req.url ?? "/", "http://sandbox.invalid").pathname;
+    const body = JSON.stringify(definition.errorBody(404, `no WebSocket at ${path}`));
+    socket.end(
+      `HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+
+  const finish = (request: SandboxRequest, response: SandboxResponse) =>
+    definition.respond?.(request, response, ctx) ?? response;
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     requests++;
+    const reply = (request: SandboxRequest, response: SandboxResponse) =>
+      send(res, finish(request, response));
     const url = new URL(req.url ?? "/", "http://sandbox.invalid");
     const rawBody = await readBody(req);
-    if (rawBody === undefined) return send(res, ctx.error(413, `request body over ${MAX_BODY} bytes`));
+    if (rawBody === undefined) {
+      const request = requestOf(req, url, Buffer.alloc(0));
+      return reply(request, ctx.error(413, `request body over ${MAX_BODY} bytes`));
+    }
     if (url.pathname.startsWith(`${ADMIN_PREFIX}/`))
       return send(res, await adminRoute(req.method ?? "GET", url, rawBody));
 
     const request = requestOf(req, url, rawBody);
     const extra = await runtime.route?.(request);
-    if (extra) return send(res, extra);
+    if (extra) return reply(request, extra);
 
     const match = spec.match(request.method, url.pathname);
-    if (match === undefined) return send(res, ctx.error(404, `no route ${request.method} ${url.pathname}`));
+    if (match === undefined)
+      return reply(request, ctx.error(404, `no route ${request.method} ${url.pathname}`));
     if (match === "method")
-      return send(res, ctx.error(405, `${request.method} is not allowed on ${url.pathname}`));
+      return reply(request, ctx.error(405, `${request.method} is not allowed on ${url.pathname}`));
     const { operation } = match;
     request.operationId = operation.operationId;
 
@@ -133,7 +161,7 @@ export async function runSandbox<S>(
 
     request.params = match.params;
     const guarded = await definition.guard?.(request, ctx);
-    if (guarded) return send(res, guarded);
+    if (guarded) return reply(request, guarded);
 
     const checked = spec.validateParams(operation, {
       path: match.params,
@@ -141,7 +169,7 @@ export async function runSandbox<S>(
       headers: req.headers,
       cookies: request.cookies,
     });
-    if (!checked.ok) return send(res, invalid(operation.op, checked.problems));
+    if (!checked.ok) return reply(request, invalid(operation.op, checked.problems));
     request.params = checked.input.params;
     request.query = checked.input.query;
 
@@ -159,7 +187,7 @@ export async function runSandbox<S>(
         request.body = JSON.parse(rawBody.toString("utf8"));
         parsed = true;
       } catch {
-        return send(res, invalid(operation.op, [{ field: "body", message: "is not valid JSON" }]));
+        return reply(request, invalid(operation.op, [{ field: "body", message: "is not valid JSON" }]));
       }
     }
     const bodyProblems = operation.body
@@ -169,7 +197,7 @@ export async function runSandbox<S>(
           contentType,
         )
       : [];
-    if (bodyProblems.length) return send(res, invalid(operation.op, bodyProblems));
+    if (bodyProblems.length) return reply(request, invalid(operation.op, bodyProblems));
 
     const rule = limits.ruleFor(operation.operationId);
     let limitHeaders: Record<string, string> = {};
@@ -178,7 +206,7 @@ export async function runSandbox<S>(
       limitHeaders = rateLimitHeaders(decision);
       if (!decision.allowed) {
         const body = definition.rateLimitBody?.(decision) ?? definition.errorBody(429, "rate limit exceeded");
-        return send(res, { status: 429, body, headers: limitHeaders });
+        return reply(request, { status: 429, body, headers: limitHeaders });
       }
     }
 
@@ -192,8 +220,8 @@ export async function runSandbox<S>(
       res.socket?.destroy();
       return;
     }
-    if (fault?.kind === "truncated") return sendTruncated(res, response);
-    send(res, response);
+    if (fault?.kind === "truncated") return sendTruncated(res, finish(request, response));
+    reply(request, response);
   }
 
   function invalid(
@@ -320,6 +348,8 @@ export async function runSandbox<S>(
     admin,
     info: runtime.info ?? {},
     close: async () => {
+      // Requests that change nothing (reads) still count against rate limits: keep their windows.
+      ctx.save();
       await runtime.close?.();
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 import type { SandboxClock } from "./clock.js";
 import type { FaultRule } from "./faults.js";
 import type { RateDecision, RateRule } from "./ratelimit.js";
@@ -60,6 +62,11 @@ export interface ProviderRuntime {
   close?(): Promise<void>;
   /** Routes outside the spec, tried before spec routing (e.g. Git Smart HTTP). */
   route?(request: SandboxRequest): SandboxResponse | Promise<SandboxResponse> | undefined;
+  /**
+   * HTTP upgrades (WebSockets) on the sandbox's own port. Return true when taken (the provider
+   * then owns the socket); anything else is answered 404 in the provider's error shape.
+   */
+  upgrade?(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
 }
 
 export interface ProviderDefinition<S> {
@@ -86,6 +93,11 @@ export interface ProviderDefinition<S> {
     request: SandboxRequest,
     ctx: ProviderContext<S>,
   ): SandboxResponse | undefined | Promise<SandboxResponse | undefined>;
+  /**
+   * Sees every answer to an API request before it is sent, the framework's own included (404,
+   * 405, validation, 413, 429): for headers every answer carries, such as CORS.
+   */
+  respond?(request: SandboxRequest, response: SandboxResponse, ctx: ProviderContext<S>): SandboxResponse;
   /** Called on every clock advance (expiries, auto-completion). */
   onClock?(ctx: ProviderContext<S>, now: number): void;
   /** Strips secrets from state shown by the admin surface. */

@@ -4,7 +4,7 @@
  * One workspace (account) is seeded; the `jwt` admin action mints its Pinata JWT. Agent routes
  * answer on the management host with the JWT and on the per-agent host (`Host: {agentId}.agents.…`)
  * with the gateway token (Bearer, `?token=` or the `gw_token` cookie). Git Smart HTTP is served by
- * the real `git http-backend`; the log WebSocket runs on a loopback port of its own
+ * the real `git http-backend`; the log WebSocket is served on the same port
  * (`info.logStream.url`). Other admin actions play the other parties: the agent's own process
  * (log lines, crashes), devices asking to pair, DNS, public git repositories, the template reviewer.
  *
@@ -290,7 +290,8 @@ export const pinataAgents: ProviderDefinition<PinataState> = {
 
   async start(ctx) {
     const gitRepos = new GitRepos(ctx.dataDir);
-    const stream = await LogStream.start((request) => authorizeStream(ctx, request));
+    const stream = new LogStream((request) => authorizeStream(ctx, request));
+    const streamUrl = `${ctx.baseUrl.replace(/^http/, "ws")}/v0/logs`;
     lives.set(ctx, { git: gitRepos, stream });
     setLiveHooks(ctx, {
       publish: (agentId, line) => stream.publish(agentId, line),
@@ -303,13 +304,19 @@ export const pinataAgents: ProviderDefinition<PinataState> = {
     return {
       info: {
         logStream: {
-          url: stream.url,
+          url: streamUrl,
           note: "wss://{agentId}.agents.pinata.cloud/v0/logs?token=… in production",
         },
       },
-      route: (request) => outsideApi(ctx, request, stream.url),
+      route: (request) => outsideApi(ctx, request, streamUrl),
+      upgrade: (request, socket, head) => {
+        const path = new URL(request.url ?? "/", "http://sandbox.invalid").pathname;
+        if (!/^\/v0\/(?:agents\/[^/]+\/)?logs\/?$/.test(path)) return false;
+        stream.handleUpgrade(request, socket, head);
+        return true;
+      },
       close: async () => {
-        await stream.close();
+        stream.close();
         await gitRepos.close();
       },
     };

@@ -1,11 +1,10 @@
 /**
  * The live log WebSocket (`wss://{agentId}.agents.pinata.cloud/v0/logs?token=<GATEWAY_TOKEN>`):
  * each text frame is one JSON `{timestamp, level, source, message}`. A new subscriber first gets
- * the agent's last 100 lines, then every new one. `handleUpgrade` is a plain Node `upgrade`
- * listener; until the framework passes upgrades to providers it runs on a loopback port of its own.
+ * the agent's last 100 lines, then every new one. The sandbox serves it on the API's port, at
+ * `ws://127.0.0.1:PORT/v0/logs` (and `/v0/agents/{agentId}/logs`).
  */
-import { createServer, type IncomingMessage, type Server, STATUS_CODES } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { LogLine } from "./state.js";
@@ -16,47 +15,15 @@ export type StreamAuthorizer = (
 ) => { agentId: string; backlog: LogLine[] } | { status: number; message: string };
 
 export class LogStream {
-  readonly url: string;
-  readonly #server: Server;
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #subscribers = new Map<string, Set<WebSocket>>();
-  readonly #sockets = new Set<Socket>();
   readonly #authorize: StreamAuthorizer;
 
-  private constructor(server: Server, url: string, authorize: StreamAuthorizer) {
-    this.#server = server;
-    this.url = url;
+  constructor(authorize: StreamAuthorizer) {
     this.#authorize = authorize;
   }
 
-  /** Listens on a free loopback port: `ws://127.0.0.1:PORT/v0/logs`. */
-  static async start(authorize: StreamAuthorizer, host = "127.0.0.1"): Promise<LogStream> {
-    const server = createServer((_req, res) => {
-      const body = JSON.stringify({
-        error: "The log stream is a WebSocket: connect with ?token=<GATEWAY_TOKEN>",
-      });
-      res.writeHead(426, {
-        "content-type": "application/json",
-        "content-length": Buffer.byteLength(body),
-        upgrade: "websocket",
-      });
-      res.end(body);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, host, () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    const stream = new LogStream(server, `ws://${host}:${port}/v0/logs`, authorize);
-    server.on("connection", (socket) => {
-      stream.#sockets.add(socket);
-      socket.on("close", () => stream.#sockets.delete(socket));
-    });
-    server.on("upgrade", stream.handleUpgrade);
-    return stream;
-  }
-
-  /** An `upgrade` listener for any node:http server. */
+  /** Takes an HTTP upgrade: a WebSocket for an authorized token, else the refusal as plain HTTP. */
   readonly handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const verdict = this.#authorize(request);
     if ("status" in verdict) {
@@ -88,11 +55,9 @@ export class LogStream {
     this.#subscribers.delete(agentId);
   }
 
-  async close() {
+  close() {
     for (const set of this.#subscribers.values()) for (const ws of set) ws.terminate();
     this.#subscribers.clear();
     this.#wss.close();
-    for (const socket of this.#sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 }

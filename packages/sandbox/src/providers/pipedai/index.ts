@@ -10,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { ValidationProblem } from "../../framework/spec.js";
-import type { ProviderDefinition, SandboxResponse } from "../../framework/types.js";
+import type { ProviderDefinition } from "../../framework/types.js";
 import spec from "../../generated/specs/pipedai.js";
 import { accountHandlers, createEnvironmentRecord, createUser, mintKey } from "./account.js";
 import { authorize, corsHeaders, openSession, preflight } from "./auth.js";
@@ -63,9 +63,9 @@ const BODY_REQUIRED = new Set(
 );
 
 /**
- * Every handler answers with the credentialed CORS headers of an allowed `Origin`. A JSON `null`
- * body is a 400 where a body is required and no body elsewhere (the framework hands `null` to
- * schema validation as the raw bytes, which an object schema without required fields accepts).
+ * A JSON `null` body is a 400 where a body is required and no body elsewhere (the framework hands
+ * `null` to schema validation as the raw bytes, which an object schema without required fields
+ * accepts).
  */
 const handlers = Object.fromEntries(
   Object.entries({ ...accountHandlers, ...triggerHandlers, ...workerHandlers }).map(([id, handler]) => [
@@ -73,17 +73,13 @@ const handlers = Object.fromEntries(
     async (request, ctx) => {
       if (request.body === null) {
         if (BODY_REQUIRED.has(id))
-          return {
-            ...ctx.error(400, "Invalid request body", {
-              fieldErrors: {},
-              formErrors: ["Expected object, received null"],
-            }),
-            headers: corsHeaders(ctx, request),
-          };
+          return ctx.error(400, "Invalid request body", {
+            fieldErrors: {},
+            formErrors: ["Expected object, received null"],
+          });
         request.body = undefined;
       }
-      const response = await handler(request, ctx);
-      return { ...response, headers: { ...corsHeaders(ctx, request), ...response.headers } };
+      return handler(request, ctx);
     },
   ]),
 ) as ProviderDefinition<PipedAIState>["handlers"];
@@ -148,9 +144,13 @@ export const pipedai: ProviderDefinition<PipedAIState> = {
   /** Due requeues first (the clock may have moved without an advance), then auth, visibility, role. */
   async guard(request, ctx) {
     if (requeueSilentRuns(ctx, ctx.clock.now())) ctx.save();
-    const denied: SandboxResponse | undefined = await authorize(ctx, request);
-    return denied && { ...denied, headers: { ...corsHeaders(ctx, request), ...denied.headers } };
+    return authorize(ctx, request);
   },
+  /** Every answer to an allowed `Origin` carries the credentialed CORS headers, errors included. */
+  respond: (request, response, ctx) => ({
+    ...response,
+    headers: { ...corsHeaders(ctx, request), ...response.headers },
+  }),
   onClock: (ctx, now) => {
     requeueSilentRuns(ctx, now);
   },
