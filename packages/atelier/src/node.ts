@@ -33,6 +33,18 @@ async function writePrivate(path: string, text: string, overwrite: boolean): Pro
   } finally {
     await unlink(tmp).catch(() => undefined);
   }
+  await syncDir(dirname(path));
+}
+
+/** Makes a rename or link in `dir` durable: without it a crash can bring the old entry back. */
+async function syncDir(dir: string): Promise<void> {
+  if (process.platform === "win32") return; // directories cannot be opened for fsync there
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 export async function readCredentials(path: string): Promise<SavedCredentials | undefined> {

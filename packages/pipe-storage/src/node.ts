@@ -1,6 +1,7 @@
 /** Node-only: write the agent bundle `.env` (mode 0600, atomically, never over an existing file unless asked). */
 import { randomBytes } from "node:crypto";
 import { link, open, rename, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
 import { type AgentBundle, agentBundleEnv } from "./flows.js";
 
 export class BundleExistsError extends Error {
@@ -23,6 +24,7 @@ export async function writeAgentBundle(
   try {
     if (options.overwrite) {
       await rename(tmp, path);
+      await syncDir(dirname(path));
       return;
     }
     // link() refuses to replace an existing file: the no-clobber write is atomic too.
@@ -31,7 +33,19 @@ export async function writeAgentBundle(
         throw new BundleExistsError(`${path} exists; pass { overwrite: true } to replace it`);
       throw error;
     });
+    await syncDir(dirname(path));
   } finally {
     await unlink(tmp).catch(() => undefined);
+  }
+}
+
+/** Makes a rename or link in `dir` durable: without it a crash can bring the old entry back. */
+async function syncDir(dir: string): Promise<void> {
+  if (process.platform === "win32") return; // directories cannot be opened for fsync there
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

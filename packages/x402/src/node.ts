@@ -43,8 +43,20 @@ export class FileJournal implements PaymentJournal {
         await handle.close();
       }
       await rename(tmp, this.path);
+      await syncDir(dirname(this.path));
     });
     this.#queue = write.catch(() => undefined);
     return write;
+  }
+}
+
+/** Makes a rename or link in `dir` durable: without it a crash can bring the old entry back. */
+async function syncDir(dir: string): Promise<void> {
+  if (process.platform === "win32") return; // directories cannot be opened for fsync there
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
