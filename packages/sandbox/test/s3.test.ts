@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import { tmpdir } from "node:os";
@@ -121,6 +121,7 @@ async function signedRaw(
   path: string,
   query: Record<string, string> = {},
   body = "",
+  payloadHash = "UNSIGNED-PAYLOAD",
 ): Promise<{ status: number; body: string }> {
   const { hostname, port, host } = new URL(gw.endpoint);
   const signer = new SignatureV4({
@@ -139,7 +140,7 @@ async function signedRaw(
     query,
     headers: {
       host,
-      "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+      "x-amz-content-sha256": payloadHash,
       "content-length": String(Buffer.byteLength(body)),
     },
   });
@@ -394,6 +395,18 @@ describe("S3Gateway refusals", () => {
     expect((await signedRaw(agent, "PUT", "/newbucket")).status).toBe(403);
     expect((await signedRaw(agent, "DELETE", "/bucket")).status).toBe(403);
     expect(await listAll(client(admin), "bucket", "private/")).toEqual(["private/x"]);
+  });
+
+  it("stores nothing whose bytes do not hash to the signed payload digest", async () => {
+    const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+    const path = "/bucket/agent-1/hashed.txt";
+    const forged = await signedRaw(agent, "PUT", path, {}, "tampered", sha256("original"));
+    expect(forged.status).toBe(400);
+    expect(forged.body).toContain("<Code>XAmzContentSHA256Mismatch</Code>");
+    expect(await listAll(client(agent), "bucket", "agent-1/hashed")).toEqual([]);
+    const honest = await signedRaw(agent, "PUT", path, {}, "original", sha256("original"));
+    expect(honest.status).toBe(200);
+    expect((await signedRaw(agent, "GET", path, {}, "", sha256(""))).body).toBe("original");
   });
 
   it("binds multipart upload ids to the bucket and key they were created for", async () => {

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import http, {
   type IncomingHttpHeaders,
   type IncomingMessage,
@@ -59,6 +59,8 @@ interface Exchange {
 
 const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 const MAX_DELETE_BODY = 4 * 1024 * 1024;
+/** S3's own limit for one PUT; a body signed by its SHA-256 is held until the digest is checked. */
+const MAX_HASHED_BODY = 5 * 1024 ** 3;
 const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
@@ -212,6 +214,17 @@ export class S3Gateway {
         if (!scope || readings.some((key) => !keyInScope(scope, target.bucket ?? "", key)))
           throw accessDenied();
         exchange.deletedKeys = keys;
+      }
+      const declared = req.headers["x-amz-content-sha256"];
+      if (!exchange.body && typeof declared === "string" && /^[0-9a-f]{64}$/.test(declared)) {
+        // S3 stores nothing whose bytes do not hash to the signed digest.
+        exchange.body = await readAll(req, MAX_HASHED_BODY);
+        if (createHash("sha256").update(exchange.body).digest("hex") !== declared)
+          throw new S3Error(
+            "XAmzContentSHA256Mismatch",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            400,
+          );
       }
       await this.forward(req, res, exchange);
     } catch (error) {
