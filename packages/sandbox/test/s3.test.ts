@@ -18,6 +18,7 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import fc from "fast-check";
@@ -407,6 +408,56 @@ describe("S3Gateway refusals", () => {
     const honest = await signedRaw(agent, "PUT", path, {}, "original", sha256("original"));
     expect(honest.status).toBe(200);
     expect((await signedRaw(agent, "GET", path, {}, "", sha256(""))).body).toBe("original");
+  });
+
+  it("serves presigned GET and PUT URLs within the key's scope, and refuses forged or expired ones", async () => {
+    const s3 = client(agent);
+    const put = await getSignedUrl(
+      s3,
+      new PutObjectCommand({ Bucket: "bucket", Key: "agent-1/shared.txt", ContentType: "text/plain" }),
+      { expiresIn: 300 },
+    );
+    const uploaded = await fetch(put, {
+      method: "PUT",
+      body: "shared once",
+      headers: { "content-type": "text/plain" },
+    });
+    expect(uploaded.status).toBe(200);
+    const get = await getSignedUrl(
+      s3,
+      new GetObjectCommand({ Bucket: "bucket", Key: "agent-1/shared.txt" }),
+      {
+        expiresIn: 300,
+      },
+    );
+    const read = await fetch(get);
+    expect([read.status, await read.text()]).toEqual([200, "shared once"]);
+
+    const forged = await fetch(get.replace("agent-1/shared.txt", "agent-1/other.txt"));
+    expect(forged.status).toBe(403);
+    expect(await forged.text()).toContain("<Code>SignatureDoesNotMatch</Code>");
+    const stretched = await fetch(get.replace("X-Amz-Expires=300", "X-Amz-Expires=600"));
+    expect(stretched.status).toBe(403);
+    const expired = await getSignedUrl(
+      s3,
+      new GetObjectCommand({ Bucket: "bucket", Key: "agent-1/shared.txt" }),
+      {
+        expiresIn: 60,
+        signingDate: new Date(Date.now() - 120_000),
+      },
+    );
+    const late = await fetch(expired);
+    expect(late.status).toBe(403);
+    expect(await late.text()).toContain("Request has expired");
+    const outside = await getSignedUrl(s3, new GetObjectCommand({ Bucket: "bucket", Key: "private/x" }));
+    const refused = await fetch(outside);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain("<Code>AccessDenied</Code>");
+    const unknown = await getSignedUrl(
+      client({ accessKeyId: "AKIAUNKNOWNKEY000000", secretAccessKey: "x".repeat(40) }),
+      new GetObjectCommand({ Bucket: "bucket", Key: "agent-1/shared.txt" }),
+    );
+    expect(await (await fetch(unknown)).text()).toContain("<Code>InvalidAccessKeyId</Code>");
   });
 
   it("binds multipart upload ids to the bucket and key they were created for", async () => {

@@ -24,7 +24,14 @@ import {
   type S3Operation,
   type S3Target,
 } from "./scope.js";
-import { parseAmzDate, parseAuthorization, signatureMatches } from "./sigv4.js";
+import {
+  MAX_PRESIGNED_SECONDS,
+  parseAmzDate,
+  parseAuthorization,
+  parsePresigned,
+  presignedSignatureMatches,
+  signatureMatches,
+} from "./sigv4.js";
 
 /** A key's scope without its secret, as `keys()` lists it. */
 export type S3KeyInfo = Omit<S3KeyScope, "secretAccessKey">;
@@ -254,8 +261,9 @@ export class S3Gateway {
   ): Promise<S3KeyScope | undefined> {
     const header = req.headers.authorization;
     if (header === undefined) {
+      if ("X-Amz-Signature" in query) return this.authenticatePresigned(req, rawPath, query);
       if (Object.keys(query).some((name) => /^x-amz-signature$|^signature$/i.test(name)))
-        throw accessDenied("Presigned URLs are not supported by this sandbox.");
+        throw accessDenied("Only AWS4-HMAC-SHA256 presigned URLs are supported.");
       return undefined;
     }
     const auth = parseAuthorization(header);
@@ -296,6 +304,62 @@ export class S3Gateway {
       query,
       headers: req.headers,
       signingDate,
+    });
+    if (!matches)
+      throw new S3Error(
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+      );
+    return scope;
+  }
+
+  /** A presigned URL: the key's scope, once the signature, the credential scope and the expiry hold. */
+  private async authenticatePresigned(
+    req: IncomingMessage,
+    rawPath: string,
+    query: Query,
+  ): Promise<S3KeyScope> {
+    const auth = parsePresigned(query);
+    if (!auth)
+      throw new S3Error(
+        "AuthorizationQueryParametersError",
+        "Presign with X-Amz-Algorithm=AWS4-HMAC-SHA256 and its Credential, Date, Expires, SignedHeaders and Signature.",
+        400,
+      );
+    const scope = this.scopes.get(auth.accessKeyId);
+    if (!scope)
+      throw new S3Error(
+        "InvalidAccessKeyId",
+        "The AWS Access Key Id you provided does not exist in our records.",
+      );
+    if (!auth.signedHeaders.includes("host")) throw accessDenied("Sign the host header.");
+    if (
+      auth.region !== this.region ||
+      auth.service !== "s3" ||
+      auth.date !== auth.signingDate.toISOString().slice(0, 10).replaceAll("-", "")
+    )
+      throw new S3Error(
+        "AuthorizationQueryParametersError",
+        `The credential scope is wrong; expecting region '${this.region}' and service 's3'.`,
+        400,
+      );
+    if (auth.expiresInSeconds < 1 || auth.expiresInSeconds > MAX_PRESIGNED_SECONDS)
+      throw new S3Error(
+        "AuthorizationQueryParametersError",
+        `X-Amz-Expires must be between 1 and ${MAX_PRESIGNED_SECONDS} seconds.`,
+        400,
+      );
+    const now = Date.now();
+    if (auth.signingDate.getTime() - now > MAX_CLOCK_SKEW_MS) throw accessDenied("Request is not valid yet.");
+    if (now > auth.signingDate.getTime() + auth.expiresInSeconds * 1000)
+      throw accessDenied("Request has expired");
+    const matches = await presignedSignatureMatches({
+      auth,
+      secretAccessKey: scope.secretAccessKey,
+      method: req.method ?? "",
+      rawPath,
+      query,
+      headers: req.headers,
     });
     if (!matches)
       throw new S3Error(

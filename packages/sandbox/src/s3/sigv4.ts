@@ -104,3 +104,80 @@ export async function signatureMatches(input: {
   const b = Buffer.from(auth.signature);
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+/** The query parameters of a presigned (query-string signed) SigV4 request. */
+export interface PresignedAuthorization extends SigV4Authorization {
+  signingDate: Date;
+  expiresInSeconds: number;
+}
+
+/** S3's longest presigned lifetime: seven days. */
+export const MAX_PRESIGNED_SECONDS = 7 * 24 * 60 * 60;
+
+const single = (value: string | string[] | undefined) => (typeof value === "string" ? value : undefined);
+
+/** Reads a presigned request's `X-Amz-*` parameters, or undefined when they are not well formed. */
+export function parsePresigned(query: Query): PresignedAuthorization | undefined {
+  if (single(query["X-Amz-Algorithm"]) !== "AWS4-HMAC-SHA256") return undefined;
+  const credential = single(query["X-Amz-Credential"]) ?? "";
+  const signedHeaders = single(query["X-Amz-SignedHeaders"]) ?? "";
+  const signature = single(query["X-Amz-Signature"]) ?? "";
+  const auth = parseAuthorization(
+    `AWS4-HMAC-SHA256 Credential=${credential}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
+  );
+  const signingDate = parseAmzDate(single(query["X-Amz-Date"]));
+  const expires = single(query["X-Amz-Expires"]) ?? "";
+  if (!auth || !signingDate || !/^\d{1,7}$/.test(expires)) return undefined;
+  return { ...auth, signingDate, expiresInSeconds: Number(expires) };
+}
+
+/**
+ * Presigns the request again with the SDK's own signer (the received query without its signature,
+ * the signed headers only, an unsigned payload, as S3 presigns) and compares in constant time.
+ */
+export async function presignedSignatureMatches(input: {
+  auth: PresignedAuthorization;
+  secretAccessKey: string;
+  method: string;
+  rawPath: string;
+  query: Query;
+  headers: IncomingHttpHeaders;
+}): Promise<boolean> {
+  const { auth } = input;
+  const headers: Record<string, string> = {};
+  for (const name of auth.signedHeaders) {
+    const value = input.headers[name];
+    if (value === undefined) return false;
+    headers[name] = Array.isArray(value) ? value.join(",") : value;
+  }
+  const payload = "x-amz-content-sha256";
+  headers[payload] ??= "UNSIGNED-PAYLOAD";
+  const { "X-Amz-Signature": _signature, ...query } = input.query;
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: input.secretAccessKey },
+    region: auth.region,
+    service: auth.service,
+    sha256: Sha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
+  const request = new HttpRequest({
+    method: input.method,
+    protocol: "http:",
+    hostname: "gateway",
+    path: input.rawPath,
+    query,
+    headers,
+  });
+  const presigned = await signer.presign(request, {
+    signingDate: auth.signingDate,
+    expiresIn: auth.expiresInSeconds,
+    signableHeaders: new Set(auth.signedHeaders),
+    unsignableHeaders: new Set(auth.signedHeaders.includes(payload) ? [] : [payload]),
+    // Headers stay where the client put them: what it hoisted is already in the query.
+    unhoistableHeaders: new Set(Object.keys(headers)),
+  });
+  const a = Buffer.from(String(presigned.query?.["X-Amz-Signature"] ?? ""));
+  const b = Buffer.from(auth.signature);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
