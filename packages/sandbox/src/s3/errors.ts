@@ -12,6 +12,12 @@ export class S3Error extends Error {
 
 export const accessDenied = (message = "Access Denied") => new S3Error("AccessDenied", message, 403);
 
+export const signatureMismatch = () =>
+  new S3Error(
+    "SignatureDoesNotMatch",
+    "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+  );
+
 /** Escapes text for an XML element. */
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { backendRequest, objectPath, type S3Backend, startFauxqsBackend } from "./backend.js";
-import { accessDenied, errorXml, S3Error } from "./errors.js";
+import { accessDenied, errorXml, S3Error, signatureMismatch } from "./errors.js";
 import { DiskMirror } from "./mirror.js";
 import {
   batchDeleteKeys,
@@ -269,12 +269,7 @@ export class S3Gateway {
     const auth = parseAuthorization(header);
     if (!auth)
       throw new S3Error("AuthorizationHeaderMalformed", "Use an AWS4-HMAC-SHA256 Authorization header.", 400);
-    const scope = this.scopes.get(auth.accessKeyId);
-    if (!scope)
-      throw new S3Error(
-        "InvalidAccessKeyId",
-        "The AWS Access Key Id you provided does not exist in our records.",
-      );
+    const scope = this.scopeOf(auth.accessKeyId);
     const amzDate = req.headers["x-amz-date"];
     const signingDate = parseAmzDate(typeof amzDate === "string" ? amzDate : undefined);
     if (!signingDate || !auth.signedHeaders.includes("host") || !auth.signedHeaders.includes("x-amz-date"))
@@ -305,10 +300,17 @@ export class S3Gateway {
       headers: req.headers,
       signingDate,
     });
-    if (!matches)
+    if (!matches) throw signatureMismatch();
+    return scope;
+  }
+
+  /** The scope of a known access key. */
+  private scopeOf(accessKeyId: string): S3KeyScope {
+    const scope = this.scopes.get(accessKeyId);
+    if (!scope)
       throw new S3Error(
-        "SignatureDoesNotMatch",
-        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+        "InvalidAccessKeyId",
+        "The AWS Access Key Id you provided does not exist in our records.",
       );
     return scope;
   }
@@ -326,12 +328,7 @@ export class S3Gateway {
         "Presign with X-Amz-Algorithm=AWS4-HMAC-SHA256 and its Credential, Date, Expires, SignedHeaders and Signature.",
         400,
       );
-    const scope = this.scopes.get(auth.accessKeyId);
-    if (!scope)
-      throw new S3Error(
-        "InvalidAccessKeyId",
-        "The AWS Access Key Id you provided does not exist in our records.",
-      );
+    const scope = this.scopeOf(auth.accessKeyId);
     if (!auth.signedHeaders.includes("host")) throw accessDenied("Sign the host header.");
     if (
       auth.region !== this.region ||
@@ -361,11 +358,7 @@ export class S3Gateway {
       query,
       headers: req.headers,
     });
-    if (!matches)
-      throw new S3Error(
-        "SignatureDoesNotMatch",
-        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
-      );
+    if (!matches) throw signatureMismatch();
     return scope;
   }
 

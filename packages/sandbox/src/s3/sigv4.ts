@@ -59,24 +59,26 @@ export function parseAmzDate(value: string | undefined): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
-/**
- * Re-signs the request with the SDK's own signer (raw path, decoded query, only the signed headers,
- * no path escaping, as S3 signs) and compares the signatures in constant time.
- */
-export async function signatureMatches(input: {
-  auth: SigV4Authorization;
+/** What both checks need of a received request. */
+interface Received<A extends SigV4Authorization> {
+  auth: A;
   secretAccessKey: string;
   method: string;
   rawPath: string;
   query: Query;
   headers: IncomingHttpHeaders;
-  signingDate: Date;
-}): Promise<boolean> {
+}
+
+/**
+ * The request as S3 signs it (raw path, decoded query, only the signed headers, no path escaping)
+ * and the SDK's own signer for its key; undefined when a signed header is missing.
+ */
+function rebuild(input: Received<SigV4Authorization>, query: Query) {
   const { auth } = input;
   const headers: Record<string, string> = {};
   for (const name of auth.signedHeaders) {
     const value = input.headers[name];
-    if (value === undefined) return false;
+    if (value === undefined) return undefined;
     headers[name] = Array.isArray(value) ? value.join(",") : value;
   }
   const signer = new SignatureV4({
@@ -92,17 +94,31 @@ export async function signatureMatches(input: {
     protocol: "http:",
     hostname: "gateway",
     path: input.rawPath,
-    query: { ...input.query },
+    query,
     headers,
   });
-  const signed = await signer.sign(request, {
+  return { signer, request };
+}
+
+/** Compares two hex signatures in constant time. */
+function sameSignature(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Re-signs the request with the SDK's own signer and compares the signatures. */
+export async function signatureMatches(
+  input: Received<SigV4Authorization> & { signingDate: Date },
+): Promise<boolean> {
+  const rebuilt = rebuild(input, { ...input.query });
+  if (!rebuilt) return false;
+  const signed = await rebuilt.signer.sign(rebuilt.request, {
     signingDate: input.signingDate,
-    signableHeaders: new Set(auth.signedHeaders),
+    signableHeaders: new Set(input.auth.signedHeaders),
   });
   const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization))?.[1] ?? "";
-  const a = Buffer.from(expected);
-  const b = Buffer.from(auth.signature);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return sameSignature(expected, input.auth.signature);
 }
 
 /** The query parameters of a presigned (query-string signed) SigV4 request. */
@@ -133,51 +149,22 @@ export function parsePresigned(query: Query): PresignedAuthorization | undefined
 
 /**
  * Presigns the request again with the SDK's own signer (the received query without its signature,
- * the signed headers only, an unsigned payload, as S3 presigns) and compares in constant time.
+ * an unsigned payload, as S3 presigns) and compares the signatures.
  */
-export async function presignedSignatureMatches(input: {
-  auth: PresignedAuthorization;
-  secretAccessKey: string;
-  method: string;
-  rawPath: string;
-  query: Query;
-  headers: IncomingHttpHeaders;
-}): Promise<boolean> {
+export async function presignedSignatureMatches(input: Received<PresignedAuthorization>): Promise<boolean> {
   const { auth } = input;
-  const headers: Record<string, string> = {};
-  for (const name of auth.signedHeaders) {
-    const value = input.headers[name];
-    if (value === undefined) return false;
-    headers[name] = Array.isArray(value) ? value.join(",") : value;
-  }
-  const payload = "x-amz-content-sha256";
-  headers[payload] ??= "UNSIGNED-PAYLOAD";
   const { "X-Amz-Signature": _signature, ...query } = input.query;
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: input.secretAccessKey },
-    region: auth.region,
-    service: auth.service,
-    sha256: Sha256,
-    uriEscapePath: false,
-    applyChecksum: false,
-  });
-  const request = new HttpRequest({
-    method: input.method,
-    protocol: "http:",
-    hostname: "gateway",
-    path: input.rawPath,
-    query,
-    headers,
-  });
-  const presigned = await signer.presign(request, {
+  const rebuilt = rebuild(input, query);
+  if (!rebuilt) return false;
+  const payload = "x-amz-content-sha256";
+  rebuilt.request.headers[payload] ??= "UNSIGNED-PAYLOAD";
+  const presigned = await rebuilt.signer.presign(rebuilt.request, {
     signingDate: auth.signingDate,
     expiresIn: auth.expiresInSeconds,
     signableHeaders: new Set(auth.signedHeaders),
     unsignableHeaders: new Set(auth.signedHeaders.includes(payload) ? [] : [payload]),
     // Headers stay where the client put them: what it hoisted is already in the query.
-    unhoistableHeaders: new Set(Object.keys(headers)),
+    unhoistableHeaders: new Set(Object.keys(rebuilt.request.headers)),
   });
-  const a = Buffer.from(String(presigned.query?.["X-Amz-Signature"] ?? ""));
-  const b = Buffer.from(auth.signature);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return sameSignature(String(presigned.query?.["X-Amz-Signature"] ?? ""), auth.signature);
 }
