@@ -52,7 +52,7 @@ export function requestTransport(fetchImpl: (request: Request) => Promise<Respon
 async function bufferBody(response: Response, url: string): Promise<Response> {
   if (!response.body || !isBufferedType(response.headers.get("content-type"))) return response;
   const bytes = new Uint8Array(await response.arrayBuffer());
-  return new BufferedResponse(isNullBodyStatus(response.status) ? null : bytes, {
+  return new BufferedResponse(bytes, {
     status: response.status,
     statusText: response.statusText,
     headers: response.headers,
