@@ -52,15 +52,9 @@ export class RateLimits {
     };
   }
 
-  /** The windows still open at `now`, to save with the state. */
-  snapshot(now: number): Record<string, number[]> {
-    const open: Record<string, number[]> = {};
-    for (const [key, window] of this.#windows) {
-      const rule = this.#rules.find((r) => key.startsWith(`${r.operations.join(",")}|`));
-      const live = rule ? window.filter((at) => at > now - rule.windowMs) : [];
-      if (live.length) open[key] = live;
-    }
-    return open;
+  /** The windows, to save with the state (`take` drops timestamps that have aged out). */
+  snapshot(): Record<string, number[]> {
+    return Object.fromEntries(this.#windows);
   }
 
   /** Takes back windows saved by `snapshot`, so a restart does not hand out a fresh allowance. */

@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { SandboxClock } from "./clock.js";
@@ -95,7 +101,7 @@ export async function runSandbox<S>(
         runtime: runtime.snapshot?.(),
         seed,
         draws,
-        rateWindows: limits.snapshot(clock.now()),
+        rateWindows: limits.snapshot(),
       }),
   };
   clock.onAdvance((now) => {
@@ -119,13 +125,11 @@ export async function runSandbox<S>(
     socket.on("close", () => sockets.delete(socket));
   });
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (runtime.upgrade?.(req, socket, head)) return;
     const path = new URL(req.url ?? "/", "http://sandbox.invalid").pathname;
-    const body = JSON.stringify(definition.errorBody(404, `no WebSocket at ${path}`));
-    socket.end(
-      `HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    const refusal = runtime.upgrade
+      ? runtime.upgrade(req, socket, head)
+      : ctx.error(404, `no WebSocket at ${path}`);
+    if (refusal) refuseUpgrade(socket, refusal);
   });
 
   const finish = (request: SandboxRequest, response: SandboxResponse) =>
@@ -408,6 +412,16 @@ function encode(response: SandboxResponse): { body: Buffer; type: string } {
   if (response.body === undefined)
     return { body: Buffer.alloc(0), type: response.contentType ?? "application/json" };
   return { body: Buffer.from(toWireJson(response.body)), type: response.contentType ?? "application/json" };
+}
+
+/** Answers an upgrade request that nobody takes with a plain HTTP response, then closes. */
+function refuseUpgrade(socket: Duplex, response: SandboxResponse) {
+  const { body, type } = encode(response);
+  const lines = [`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ""}`];
+  for (const [name, value] of Object.entries({ ...response.headers, "content-type": type }))
+    for (const each of [value].flat()) lines.push(`${name}: ${each}`);
+  lines.push(`content-length: ${body.length}`, "connection: close", "", "");
+  socket.end(Buffer.concat([Buffer.from(lines.join("\r\n")), body]));
 }
 
 function send(res: ServerResponse, response: SandboxResponse) {

@@ -63,10 +63,11 @@ export interface ProviderRuntime {
   /** Routes outside the spec, tried before spec routing (e.g. Git Smart HTTP). */
   route?(request: SandboxRequest): SandboxResponse | Promise<SandboxResponse> | undefined;
   /**
-   * HTTP upgrades (WebSockets) on the sandbox's own port. Return true when taken (the provider
-   * then owns the socket); anything else is answered 404 in the provider's error shape.
+   * HTTP upgrades (WebSockets) on the sandbox's own port. Return nothing when taken (the provider
+   * then owns the socket), or the refusal, which the framework writes as plain HTTP. Without the
+   * hook every upgrade is answered 404 in the provider's error shape.
    */
-  upgrade?(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  upgrade?(request: IncomingMessage, socket: Duplex, head: Buffer): SandboxResponse | undefined;
 }
 
 export interface ProviderDefinition<S> {

@@ -191,7 +191,8 @@ function errorBody(_status: number, message: string, details?: unknown): { error
 function authorizeStream(ctx: Ctx, request: IncomingMessage) {
   const url = new URL(request.url ?? "/", "http://stream.invalid");
   const pathAgent = /^\/v0\/agents\/([^/]+)\/logs\/?$/.exec(url.pathname)?.[1];
-  if (!pathAgent && !/^\/v0\/logs\/?$/.test(url.pathname)) return { status: 404, message: "Not found" };
+  if (!pathAgent && !/^\/v0\/logs\/?$/.test(url.pathname))
+    return { status: 404, message: `no WebSocket at ${url.pathname}` };
   const cookie = /(?:^|;\s*)gw_token=([^;]+)/.exec(request.headers.cookie ?? "")?.[1];
   const token =
     url.searchParams.get("token") ??
@@ -309,11 +310,10 @@ export const pinataAgents: ProviderDefinition<PinataState> = {
         },
       },
       route: (request) => outsideApi(ctx, request, streamUrl),
+      // authorizeStream answers 404 for any path but the two log-stream ones.
       upgrade: (request, socket, head) => {
-        const path = new URL(request.url ?? "/", "http://sandbox.invalid").pathname;
-        if (!/^\/v0\/(?:agents\/[^/]+\/)?logs\/?$/.test(path)) return false;
-        stream.handleUpgrade(request, socket, head);
-        return true;
+        const refusal = stream.handleUpgrade(request, socket, head);
+        return refusal && ctx.error(refusal.status, refusal.message);
       },
       close: async () => {
         stream.close();

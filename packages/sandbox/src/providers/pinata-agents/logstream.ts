@@ -4,7 +4,7 @@
  * the agent's last 100 lines, then every new one. The sandbox serves it on the API's port, at
  * `ws://127.0.0.1:PORT/v0/logs` (and `/v0/agents/{agentId}/logs`).
  */
-import { type IncomingMessage, STATUS_CODES } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { LogLine } from "./state.js";
@@ -23,17 +23,14 @@ export class LogStream {
     this.#authorize = authorize;
   }
 
-  /** Takes an HTTP upgrade: a WebSocket for an authorized token, else the refusal as plain HTTP. */
-  readonly handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+  /** Takes an HTTP upgrade: a WebSocket for an authorized token, else returns why not. */
+  readonly handleUpgrade = (
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): { status: number; message: string } | undefined => {
     const verdict = this.#authorize(request);
-    if ("status" in verdict) {
-      const body = JSON.stringify({ error: verdict.message });
-      socket.end(
-        `HTTP/1.1 ${verdict.status} ${STATUS_CODES[verdict.status] ?? ""}\r\nContent-Type: application/json\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
-      return;
-    }
+    if ("status" in verdict) return verdict;
     this.#wss.handleUpgrade(request, socket, head, (ws) => {
       const set = this.#subscribers.get(verdict.agentId) ?? new Set<WebSocket>();
       set.add(ws);
@@ -42,6 +39,7 @@ export class LogStream {
       ws.on("error", () => set.delete(ws));
       for (const line of verdict.backlog) ws.send(JSON.stringify(line));
     });
+    return undefined;
   };
 
   publish(agentId: string, line: LogLine) {
