@@ -22,6 +22,10 @@ export function schemaFile(provider: string, root = repoRoot): string {
   return join(root, "packages", provider, "src", "generated", "schema.ts");
 }
 
+export function securityFile(provider: string, root = repoRoot): string {
+  return join(root, "packages", provider, "src", "generated", "security.ts");
+}
+
 export function sandboxSpecFile(provider: string, root = repoRoot): string {
   return join(root, "packages", "sandbox", "src", "generated", "specs", `${provider}.ts`);
 }

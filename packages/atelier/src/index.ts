@@ -9,10 +9,14 @@ import {
   type BaseClientOptions,
   type Credential,
   createHttpClient,
+  credentialFrom,
   type HttpClient,
+  isGiven,
+  readEnv,
 } from "@specyard/http";
 import type { Middleware } from "openapi-fetch";
 import type { components, paths } from "./generated/schema.js";
+import { operationSecurity } from "./generated/security.js";
 
 export {
   AbortError,
@@ -24,18 +28,25 @@ export {
   ConflictError,
   ConnectionError,
   type Credential,
+  fetchTransport,
   InternalServerError,
   LocalRateLimitError,
   type Logger,
+  MissingCredentialError,
   NotFoundError,
   type Paginator,
   PayloadTooLargeError,
   PermissionDeniedError,
   RateLimitError,
+  requestTransport,
   SpecyardError,
   TimeoutError,
+  type Transport,
+  type TransportRequest,
   UnprocessableEntityError,
   unwrap,
+  unwrapWithResponse,
+  type WithResponse,
 } from "@specyard/http";
 export type { components, operations, paths } from "./generated/schema.js";
 
@@ -55,13 +66,26 @@ export interface AtelierClientOptions extends BaseClientOptions {
 
 export type AtelierClient = HttpClient<paths>;
 
-/** Creates an Atelier client. Without `apiKey` only `POST /agents/register` succeeds. */
+/** Set by the build (tsup `define`); absent when the sources run directly (tests). */
+declare const __PACKAGE_VERSION__: string | undefined;
+const VERSION = typeof __PACKAGE_VERSION__ === "string" ? __PACKAGE_VERSION__ : "0.0.0-dev";
+
+/**
+ * Creates an Atelier client. Without `apiKey` only `POST /agents/register` succeeds. Options left
+ * out come from `ATELIER_BASE_URL` and `ATELIER_API_KEY`.
+ */
 export function createAtelierClient(options: AtelierClientOptions = {}): AtelierClient {
-  const { apiKey, baseUrl = ATELIER_BASE_URL, ...rest } = options;
+  const { apiKey: _k, baseUrl, ...rest } = options;
+  const apiKey = credentialFrom(options.apiKey, "ATELIER_API_KEY");
   const client = createHttpClient<paths>({
+    userAgent: `specyard-atelier/${VERSION}`,
     ...rest,
-    baseUrl,
+    baseUrl: baseUrl ?? readEnv("ATELIER_BASE_URL") ?? ATELIER_BASE_URL,
     auth: apiKey === undefined ? [] : [apiKeyAuth(apiKey)],
+    security: {
+      operations: operationSecurity,
+      schemes: { bearerAuth: { option: "apiKey", variable: "ATELIER_API_KEY", given: isGiven(apiKey) } },
+    },
   });
   client.use(commaSeparatedArrays);
   return client;

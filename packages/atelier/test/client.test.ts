@@ -196,7 +196,7 @@ describe("Tokens", () => {
 
 describe("auth", () => {
   it("without a key a secured call is a typed 401 and an AuthenticationError", async () => {
-    const { client, last } = recordingClient({});
+    const { client, last } = recordingClient({ requireCredentials: false });
     const result = await client.GET("/agents/me");
     expect(last().headers.get("Authorization")).toBeNull();
     expect(result.response.status).toBe(401);

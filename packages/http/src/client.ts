@@ -4,7 +4,8 @@ import createClient, {
   type FetchResponse,
   type Middleware,
 } from "openapi-fetch";
-import { ApiError } from "./errors.js";
+import { type OperationSecurity, securityMiddleware } from "./env.js";
+import { ApiError, requestIdOf } from "./errors.js";
 import { type CallOptions, createRuntime, type Runtime, type RuntimeOptions } from "./fetch.js";
 import { retryHintFrom } from "./retry.js";
 
@@ -23,12 +24,20 @@ export interface BaseClientOptions extends Omit<RuntimeOptions, "auth" | "fetch"
   throwOnError?: boolean;
   /** openapi-fetch's query serializer (e.g. `{ array: { style: "form", explode: false } }`). */
   querySerializer?: ClientOptions["querySerializer"];
+  /**
+   * Refuse, before sending, a call whose operation needs a credential the client lacks
+   * (`MissingCredentialError`, naming the option and its variable). Default true; false sends it
+   * anyway, e.g. to see how a server answers an unauthenticated call.
+   */
+  requireCredentials?: boolean;
 }
 
 export interface CreateHttpClientOptions
   extends BaseClientOptions,
     Pick<RuntimeOptions, "auth" | "refreshAuth"> {
   baseUrl: string;
+  /** Which credentials each operation needs: a call that lacks them fails before it is sent. */
+  security?: OperationSecurity;
 }
 
 /** An openapi-fetch client that runs on specyard's runtime. */
@@ -42,12 +51,22 @@ const origins = new WeakMap<Response, { method: string; redact: (text: string) =
 
 /** An openapi-fetch client for `Paths` with retries, timeouts, auth, rate limits and typed errors. */
 export function createHttpClient<Paths extends {}>(options: CreateHttpClientOptions): HttpClient<Paths> {
-  const { baseUrl, headers, throwOnError, querySerializer, fetch: fetchImpl, ...runtimeOptions } = options;
+  const {
+    baseUrl,
+    headers,
+    throwOnError,
+    querySerializer,
+    security,
+    requireCredentials,
+    fetch: fetchImpl,
+    ...runtimeOptions
+  } = options;
   const runtime = createRuntime({
     ...runtimeOptions,
     ...(fetchImpl ? { fetch: (request: Request) => fetchImpl(request) } : {}),
   });
-  return build<Paths>(runtime, { baseUrl, headers, throwOnError, querySerializer }, {});
+  const checked = requireCredentials === false ? undefined : security;
+  return build<Paths>(runtime, { baseUrl, headers, throwOnError, querySerializer, security: checked }, {});
 }
 
 function build<Paths extends {}>(
@@ -57,6 +76,7 @@ function build<Paths extends {}>(
     headers: Record<string, string> | undefined;
     throwOnError: boolean | undefined;
     querySerializer: ClientOptions["querySerializer"] | undefined;
+    security: OperationSecurity | undefined;
   },
   call: CallOptions,
 ): HttpClient<Paths> {
@@ -75,6 +95,7 @@ function build<Paths extends {}>(
     },
   };
   client.use(record);
+  if (base.security) client.use(securityMiddleware(base.security));
   return Object.assign(client, {
     withOptions: (more: CallOptions) => build<Paths>(runtime, base, { ...call, ...more }),
   });
@@ -128,4 +149,21 @@ export async function unwrap<R extends AnyResult>(
     throw errorFrom(settled.response, origin?.method ?? "HTTP", settled.error, origin?.redact);
   }
   return settled.data as Exclude<R["data"], undefined>;
+}
+
+/** A successful call's data with the answer it came in, for its headers and request id. */
+export interface WithResponse<T> {
+  data: T;
+  response: Response;
+  /** The provider's request id (`x-request-id`, `request-id`, …) when it sent one. */
+  requestId: string | undefined;
+}
+
+/** Like `unwrap`, but also hands back the `Response` and its request id. */
+export async function unwrapWithResponse<R extends AnyResult>(
+  result: R | Promise<R>,
+): Promise<WithResponse<Exclude<R["data"], undefined>>> {
+  const settled = await result;
+  const data = await unwrap(settled);
+  return { data, response: settled.response, requestId: requestIdOf(settled.response.headers) };
 }

@@ -131,6 +131,30 @@ export class LocalRateLimitError extends SpecyardError {
   }
 }
 
+/**
+ * An operation needs a credential the client was not given (neither as an option nor through its
+ * environment variable): raised before anything is sent. Names the options and variables that
+ * would satisfy it, never a value.
+ */
+export class MissingCredentialError extends SpecyardError {
+  override name = "MissingCredentialError";
+  /** `"GET /api/credits/status"`: the operation, with its path template. */
+  readonly operation: string;
+  /** The alternatives that would do, each a list of option names that must all be given. */
+  readonly options: readonly (readonly string[])[];
+  /** The environment variables of the same alternatives. */
+  readonly variables: readonly (readonly string[])[];
+  constructor(operation: string, options: string[][], variables: string[][]) {
+    const ways = options.map((group, i) =>
+      group.map((option, j) => `${option} (or ${variables[i]?.[j] ?? "?"})`).join(" with "),
+    );
+    super(`${operation} needs a credential: set ${ways.join(", or ")}`);
+    this.operation = operation;
+    this.options = options;
+    this.variables = variables;
+  }
+}
+
 function redactDeep(value: unknown, redact: (text: string) => string): unknown {
   if (typeof value === "string") return redact(value);
   if (Array.isArray(value)) return value.map((item) => redactDeep(item, redact));
@@ -157,7 +181,8 @@ export function errorClassFor(status: number): typeof ApiError {
   return BY_STATUS[status] ?? ApiError;
 }
 
-function requestIdOf(headers: Headers | undefined): string | undefined {
+/** The first request-id header a provider sent. */
+export function requestIdOf(headers: Headers | undefined): string | undefined {
   if (!headers) return undefined;
   for (const name of REQUEST_ID_HEADERS) {
     const value = headers.get(name);

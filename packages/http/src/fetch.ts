@@ -5,6 +5,7 @@
  * openapi-fetch (or anything else) can sit on top.
  */
 import { type AuthRequest, type AuthStrategy, applyAuth } from "./auth.js";
+import { inBrowser } from "./env.js";
 import { AbortError, ConnectionError, LocalRateLimitError, TimeoutError } from "./errors.js";
 import { type Logger, type LogLevel, levelLogger } from "./logger.js";
 import { RateLimiter, type RateLimitRule } from "./ratelimit.js";
@@ -66,6 +67,11 @@ export interface RuntimeOptions extends CallOptions {
   rateLimits?: readonly RateLimitRule[];
   /** Header for idempotency keys (default `Idempotency-Key`). */
   idempotencyHeader?: string;
+  /**
+   * `User-Agent` of every request where the runtime lets a request set it (not in browsers);
+   * a `User-Agent` in the request's own headers wins. The clients send `specyard-<package>/<version>`.
+   */
+  userAgent?: string;
   logger?: Logger;
   logLevel?: LogLevel;
   /** More strings to keep out of logs and errors (credentials are registered as they are sent). */
@@ -154,6 +160,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
 }
 
 const TIMEOUT = Symbol("timeout");
+const userAgentAllowed = !inBrowser();
 
 async function send(state: RuntimeState, opts: RuntimeOptions, original: Request): Promise<Response> {
   const now = opts.now ?? Date.now;
@@ -193,18 +200,21 @@ async function send(state: RuntimeState, opts: RuntimeOptions, original: Request
     }
 
     const generation = state.authGeneration;
+    // Credentials first: a getter that throws rejects the call with no attempt timer left armed.
+    const target: AuthRequest = { url: original.url, method, headers: new Headers(original.headers) };
+    if (opts.auth?.length) await applyAuth(opts.auth, target);
+    if (key) target.headers.set(opts.idempotencyHeader ?? "Idempotency-Key", key);
+    if (opts.userAgent && userAgentAllowed && !target.headers.has("user-agent"))
+      target.headers.set("User-Agent", opts.userAgent);
+    state.redactor.addFromHeaders(target.headers);
+    if (target.url.includes("=")) state.redactor.addFromUrl(target.url);
+
     const budget = Math.min(opts.timeoutMs ?? 60_000, deadline - now());
     if (budget <= 0) throw new TimeoutError(`${method} ${safeUrl()}: deadline passed`, "deadline");
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(TIMEOUT), budget);
     const onAbort = () => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
-
-    const target: AuthRequest = { url: original.url, method, headers: new Headers(original.headers) };
-    if (opts.auth?.length) await applyAuth(opts.auth, target);
-    if (key) target.headers.set(opts.idempotencyHeader ?? "Idempotency-Key", key);
-    state.redactor.addFromHeaders(target.headers);
-    if (target.url.includes("=")) state.redactor.addFromUrl(target.url);
 
     let response: Response | undefined;
     let failure: Error | undefined;

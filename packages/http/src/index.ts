@@ -16,7 +16,18 @@ export {
   createHttpClient,
   type HttpClient,
   unwrap,
+  unwrapWithResponse,
+  type WithResponse,
 } from "./client.js";
+export {
+  credentialFrom,
+  inBrowser,
+  isGiven,
+  type OperationSecurity,
+  readEnv,
+  type SchemeSource,
+  securityMiddleware,
+} from "./env.js";
 export {
   AbortError,
   ApiError,
@@ -28,12 +39,14 @@ export {
   errorClassFor,
   InternalServerError,
   LocalRateLimitError,
+  MissingCredentialError,
   NotFoundError,
   PayloadTooLargeError,
   PaymentRequiredError,
   PermissionDeniedError,
   providerMessage,
   RateLimitError,
+  requestIdOf,
   SpecyardError,
   TimeoutError,
   UnprocessableEntityError,

@@ -13,10 +13,17 @@ import { undiciTransport } from "./transport-node.js";
 export * from "./index.js";
 export { type UndiciTransportOptions, undiciTransport } from "./transport-node.js";
 
-const shared = undiciTransport();
+/**
+ * Bun and Deno resolve the `node` export condition too, but replace undici with their own: there
+ * the default stays the runtime's global `fetch`.
+ */
+const onNode =
+  typeof (globalThis as { Bun?: unknown }).Bun === "undefined" &&
+  typeof (globalThis as { Deno?: unknown }).Deno === "undefined";
+const shared = onNode ? undiciTransport() : undefined;
 
 function onUndici<T extends Pick<RuntimeOptions, "fetch" | "transport">>(options: T): T {
-  return options.transport || options.fetch ? options : { ...options, transport: shared };
+  return options.transport || options.fetch || !shared ? options : { ...options, transport: shared };
 }
 
 /** An openapi-fetch client for `Paths` with retries, timeouts, auth, rate limits and typed errors. */

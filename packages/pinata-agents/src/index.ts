@@ -9,11 +9,15 @@ import {
   type Credential,
   cookieCredential,
   createHttpClient,
+  credentialFrom,
   type HttpClient,
+  isGiven,
   queryCredential,
+  readEnv,
   resolveCredential,
 } from "@specyard/http";
 import type { components, paths } from "./generated/schema.js";
+import { operationSecurity } from "./generated/security.js";
 
 export {
   AbortError,
@@ -25,18 +29,25 @@ export {
   ConnectionError,
   type Credential,
   cursorPages,
+  fetchTransport,
   InternalServerError,
   LocalRateLimitError,
   type Logger,
+  MissingCredentialError,
   NotFoundError,
   type Paginator,
   PayloadTooLargeError,
   PermissionDeniedError,
   RateLimitError,
+  requestTransport,
   SpecyardError,
   TimeoutError,
+  type Transport,
+  type TransportRequest,
   UnprocessableEntityError,
   unwrap,
+  unwrapWithResponse,
+  type WithResponse,
 } from "@specyard/http";
 export type { components, operations, paths } from "./generated/schema.js";
 
@@ -145,16 +156,39 @@ function pinataAuth(options: PinataAgentsClientOptions): AuthStrategy {
   };
 }
 
+/** Set by the build (tsup `define`); absent when the sources run directly (tests). */
+declare const __PACKAGE_VERSION__: string | undefined;
+const VERSION = typeof __PACKAGE_VERSION__ === "string" ? __PACKAGE_VERSION__ : "0.0.0-dev";
+
 /**
- * Creates a typed Pinata Agents client. Calls return `{data, error, response}` (openapi-fetch);
+ * Creates a typed Pinata Agents client. Options left out come from `PINATA_BASE_URL`, `PINATA_JWT`
+ * and `PINATA_GATEWAY_TOKEN`. Calls return `{data, error, response}` (openapi-fetch);
  * wrap them in `unwrap()` to get `data` or a thrown `ApiError` subclass.
  */
 export function createPinataAgentsClient(options: PinataAgentsClientOptions = {}): PinataAgentsClient {
   const { jwt: _jwt, gatewayToken: _gatewayToken, gatewayTokenAs: _as, agentId, baseUrl, ...rest } = options;
+  const jwt = credentialFrom(options.jwt, "PINATA_JWT");
+  const gatewayToken = credentialFrom(options.gatewayToken, "PINATA_GATEWAY_TOKEN");
+  const gateway = { option: "gatewayToken", variable: "PINATA_GATEWAY_TOKEN", given: isGiven(gatewayToken) };
   return createHttpClient<paths>({
+    userAgent: `specyard-pinata-agents/${VERSION}`,
     ...rest,
-    baseUrl: baseUrl ?? (agentId === undefined ? PINATA_AGENTS_BASE_URL : agentBaseUrl(agentId)),
-    auth: [pinataAuth(options)],
+    baseUrl:
+      baseUrl ??
+      (agentId === undefined
+        ? (readEnv("PINATA_BASE_URL") ?? PINATA_AGENTS_BASE_URL)
+        : agentBaseUrl(agentId)),
+    auth: [pinataAuth({ ...options, jwt, gatewayToken })],
+    security: {
+      operations: operationSecurity,
+      schemes: {
+        bearerAuth: { option: "jwt", variable: "PINATA_JWT", given: isGiven(jwt) },
+        gatewayToken: gateway,
+        gatewayTokenQuery: gateway,
+        gatewayTokenCookie: gateway,
+        gitBasic: gateway,
+      },
+    },
   });
 }
 

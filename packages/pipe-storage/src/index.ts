@@ -8,10 +8,14 @@ import {
   type BaseClientOptions,
   type Credential,
   createHttpClient,
+  credentialFrom,
   type HttpClient,
   headerCredential,
+  isGiven,
+  readEnv,
 } from "@specyard/http";
 import type { components, paths } from "./generated/schema.js";
+import { operationSecurity } from "./generated/security.js";
 
 export {
   AbortError,
@@ -22,19 +26,26 @@ export {
   ConflictError,
   ConnectionError,
   type Credential,
+  fetchTransport,
   InternalServerError,
   LocalRateLimitError,
   type Logger,
+  MissingCredentialError,
   NotFoundError,
   type Paginator,
   PayloadTooLargeError,
   PaymentRequiredError,
   PermissionDeniedError,
   RateLimitError,
+  requestTransport,
   SpecyardError,
   TimeoutError,
+  type Transport,
+  type TransportRequest,
   UnprocessableEntityError,
   unwrap,
+  unwrapWithResponse,
+  type WithResponse,
 } from "@specyard/http";
 export type { components, operations, paths } from "./generated/schema.js";
 export {
@@ -81,14 +92,59 @@ export type PipeStorageClientOptions = BaseClientOptions & PipeStorageCredential
 
 export type PipeStorageClient = HttpClient<paths>;
 
-/** Creates a typed Pipe Storage client; `baseUrl` defaults to `PIPE_STORAGE_BASE_URL`. */
+/** Set by the build (tsup `define`); absent when the sources run directly (tests). */
+declare const __PACKAGE_VERSION__: string | undefined;
+const VERSION = typeof __PACKAGE_VERSION__ === "string" ? __PACKAGE_VERSION__ : "0.0.0-dev";
+
+/**
+ * Creates a typed Pipe Storage client. Options left out come from the environment: `PIPE_BASE_URL`
+ * (else `PIPE_STORAGE_BASE_URL`), and when no credential is passed, `PIPE_APP_KEY` or else
+ * `PIPE_ACCESS_TOKEN` with `PIPE_CSRF_TOKEN`.
+ */
 export function createPipeStorageClient(options: PipeStorageClientOptions = {}): PipeStorageClient {
-  const { accessToken, csrfToken, appKey, baseUrl = PIPE_STORAGE_BASE_URL, ...rest } = options;
-  return createHttpClient<paths>({
-    ...rest,
-    baseUrl,
-    auth: authStrategies({ accessToken, csrfToken, appKey }),
+  const { accessToken: _a, csrfToken: _c, appKey: _k, baseUrl, ...rest } = options;
+  const credentials = credentialsOf(options);
+  const given = (option: string, variable: string, credential: Credential | undefined) => ({
+    option,
+    variable,
+    given: isGiven(credential),
   });
+  return createHttpClient<paths>({
+    userAgent: `specyard-pipe-storage/${VERSION}`,
+    ...rest,
+    baseUrl: baseUrl ?? readEnv("PIPE_BASE_URL") ?? PIPE_STORAGE_BASE_URL,
+    auth: authStrategies(credentials),
+    security: {
+      operations: operationSecurity,
+      schemes: {
+        appKey: given("appKey", "PIPE_APP_KEY", credentials.appKey),
+        bearerAuth: given("accessToken", "PIPE_ACCESS_TOKEN", credentials.accessToken),
+        csrfToken: given("csrfToken", "PIPE_CSRF_TOKEN", credentials.csrfToken),
+      },
+    },
+  });
+}
+
+/** The credentials passed, or when none is, those of the environment (the app key first). */
+function credentialsOf(options: PipeStorageCredentials) {
+  const passed = [options.appKey, options.accessToken, options.csrfToken].some(
+    (value) => value !== undefined && value !== "",
+  );
+  if (passed) {
+    const blank = (value: Credential | undefined) => (value === "" ? undefined : value);
+    return {
+      appKey: blank(options.appKey),
+      accessToken: blank(options.accessToken),
+      csrfToken: blank(options.csrfToken),
+    };
+  }
+  const appKey = readEnv("PIPE_APP_KEY");
+  if (appKey) return { appKey, accessToken: undefined, csrfToken: undefined };
+  return {
+    appKey: undefined,
+    accessToken: credentialFrom(undefined, "PIPE_ACCESS_TOKEN"),
+    csrfToken: credentialFrom(undefined, "PIPE_CSRF_TOKEN"),
+  };
 }
 
 /** Plain-JavaScript callers can pass any mix, so this checks what the types already forbid. */

@@ -149,7 +149,7 @@ describe("calls against the Prism mock, one per tag", () => {
 
 describe("errors", () => {
   it("a secured call without credentials is a 401 AuthenticationError", async () => {
-    const client = createPipeStorageClient({ baseUrl: prism.url });
+    const client = createPipeStorageClient({ baseUrl: prism.url, requireCredentials: false });
     const { data, error, response } = await client.GET("/user/me");
     expect(data).toBeUndefined();
     expect(response.status).toBe(401);
@@ -280,6 +280,7 @@ describe("auth wiring", () => {
   it("defaults to the documented host", async () => {
     const recorder: string[] = [];
     const client = createPipeStorageClient({
+      appKey: "app-key",
       fetch: async (request: Request) => {
         recorder.push(request.url);
         return new Response("{}", { status: 200, headers: { "Content-Type": "application/json" } });

@@ -4,11 +4,15 @@ import {
   type BaseClientOptions,
   type Credential,
   createHttpClient,
+  credentialFrom,
   type HttpClient,
   headerCredential,
+  isGiven,
+  readEnv,
 } from "@specyard/http";
 import type { Middleware } from "openapi-fetch";
 import type { components, paths } from "./generated/schema.js";
+import { operationSecurity } from "./generated/security.js";
 
 export type { AuthStrategy, BaseClientOptions, Credential } from "@specyard/http";
 export {
@@ -19,9 +23,11 @@ export {
   type CallOptions,
   ConflictError,
   ConnectionError,
+  fetchTransport,
   InternalServerError,
   LocalRateLimitError,
   type Logger,
+  MissingCredentialError,
   NotFoundError,
   offsetPages,
   type Paginator,
@@ -30,10 +36,15 @@ export {
   PermissionDeniedError,
   PIPEAGENT_RATE_LIMITS,
   RateLimitError,
+  requestTransport,
   SpecyardError,
   TimeoutError,
+  type Transport,
+  type TransportRequest,
   UnprocessableEntityError,
   unwrap,
+  unwrapWithResponse,
+  type WithResponse,
 } from "@specyard/http";
 export type { components, operations, paths } from "./generated/schema.js";
 
@@ -77,6 +88,10 @@ export interface PipeAgentClientOptions extends BaseClientOptions {
 }
 
 export type PipeAgentClient = HttpClient<paths>;
+
+/** Set by the build (tsup `define`); absent when the sources run directly (tests). */
+declare const __PACKAGE_VERSION__: string | undefined;
+const VERSION = typeof __PACKAGE_VERSION__ === "string" ? __PACKAGE_VERSION__ : "0.0.0-dev";
 
 const CONSUMER_ROUTE = /^\/v1\/(?:catalog|search|feed)(?:\/|$)/;
 
@@ -124,11 +139,27 @@ const flattenFilters: Middleware = {
   },
 };
 
-/** A typed PipeAgent client: feed management and push with the write key, reads with the read key. */
+/**
+ * A typed PipeAgent client: feed management and push with the write key, reads with the read key.
+ * Options left out come from `PIPEAGENT_BASE_URL`, `PIPEAGENT_WRITE_KEY` and `PIPEAGENT_READ_KEY`.
+ */
 export function createPipeAgentClient(options: PipeAgentClientOptions = {}): PipeAgentClient {
   const { writeKey: _write, readKey: _read, readKeyIn: _in, ...base } = options;
-  const baseUrl = options.baseUrl ?? PIPEAGENT_BASE_URL;
-  const client = createHttpClient<paths>({ ...base, baseUrl, auth: [routedAuth(options, baseUrl)] });
+  const baseUrl = options.baseUrl ?? readEnv("PIPEAGENT_BASE_URL") ?? PIPEAGENT_BASE_URL;
+  const writeKey = credentialFrom(options.writeKey, "PIPEAGENT_WRITE_KEY");
+  const readKey = credentialFrom(options.readKey, "PIPEAGENT_READ_KEY");
+  const write = { option: "writeKey", variable: "PIPEAGENT_WRITE_KEY", given: isGiven(writeKey) };
+  const read = { option: "readKey", variable: "PIPEAGENT_READ_KEY", given: isGiven(readKey) };
+  const client = createHttpClient<paths>({
+    userAgent: `specyard-pipeagent/${VERSION}`,
+    ...base,
+    baseUrl,
+    auth: [routedAuth({ ...options, writeKey, readKey }, baseUrl)],
+    security: {
+      operations: operationSecurity,
+      schemes: { WriteKey: write, ReadKeyHeader: read, ReadKeyBearer: read },
+    },
+  });
   client.use(flattenFilters);
   return client;
 }

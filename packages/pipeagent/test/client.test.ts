@@ -135,7 +135,7 @@ describe("Discovery (read key)", () => {
 
   it("answers a call without a read key with 401, thrown as AuthenticationError", async () => {
     // Only a write key: it must not leak onto consumer routes, so Prism sees no credential.
-    const { client, sent } = recordingClient({ writeKey: WRITE_KEY });
+    const { client, sent } = recordingClient({ writeKey: WRITE_KEY, requireCredentials: false });
     const result = await client.GET("/v1/catalog");
     expect(result.response.status).toBe(401);
     expect(sent[0]?.headers.get("authorization")).toBeNull();

@@ -5,9 +5,14 @@ import {
   type Credential,
   cookieCredential,
   createHttpClient,
+  credentialFrom,
   type HttpClient,
+  inBrowser,
+  isGiven,
+  readEnv,
 } from "@specyard/http";
 import type { components, paths } from "./generated/schema.js";
+import { operationSecurity } from "./generated/security.js";
 
 export {
   AbortError,
@@ -19,19 +24,26 @@ export {
   ConnectionError,
   type Credential,
   cursorPages,
+  fetchTransport,
   InternalServerError,
   LocalRateLimitError,
   type Logger,
+  MissingCredentialError,
   NotFoundError,
   type Paginator,
   PayloadTooLargeError,
   PaymentRequiredError,
   PermissionDeniedError,
   RateLimitError,
+  requestTransport,
   SpecyardError,
   TimeoutError,
+  type Transport,
+  type TransportRequest,
   UnprocessableEntityError,
   unwrap,
+  unwrapWithResponse,
+  type WithResponse,
 } from "@specyard/http";
 export type { components, operations, paths } from "./generated/schema.js";
 
@@ -91,18 +103,44 @@ function pipedAIAuth(options: PipedAIClientOptions): AuthStrategy {
   };
 }
 
+/** Set by the build (tsup `define`); absent when the sources run directly (tests). */
+declare const __PACKAGE_VERSION__: string | undefined;
+const VERSION = typeof __PACKAGE_VERSION__ === "string" ? __PACKAGE_VERSION__ : "0.0.0-dev";
+
 /**
  * Creates a PipedAI client. Pass `apiKey` (`pwk_`), `workerToken` (`wkt_`) and/or `authToken`
- * (the `auth_token` cookie); each is sent only where the API takes it.
+ * (the `auth_token` cookie); each is sent only where the API takes it. Options left out come from
+ * `PIPEDAI_BASE_URL`, `PIPEDAI_API_KEY`, `PIPEDAI_WORKER_TOKEN` and `PIPEDAI_AUTH_TOKEN`.
  */
 export function createPipedAIClient(options: PipedAIClientOptions = {}): PipedAIClient {
-  const { apiKey, workerToken, authToken, baseUrl, ...rest } = options;
+  const { apiKey: _k, workerToken: _w, authToken: _t, baseUrl, ...rest } = options;
+  const apiKey = credentialFrom(options.apiKey, "PIPEDAI_API_KEY");
+  const workerToken = credentialFrom(options.workerToken, "PIPEDAI_WORKER_TOKEN");
+  const authToken = credentialFrom(options.authToken, "PIPEDAI_AUTH_TOKEN");
   checkPrefix("apiKey", apiKey, "pwk_");
   checkPrefix("workerToken", workerToken, "wkt_");
   return createHttpClient<paths>({
+    userAgent: `specyard-pipedai/${VERSION}`,
     ...rest,
-    baseUrl: baseUrl ?? PIPEDAI_BASE_URL,
+    baseUrl: baseUrl ?? readEnv("PIPEDAI_BASE_URL") ?? PIPEDAI_BASE_URL,
     auth: [pipedAIAuth({ apiKey, workerToken, authToken })],
+    security: {
+      operations: operationSecurity,
+      schemes: {
+        pwkApiKey: { option: "apiKey", variable: "PIPEDAI_API_KEY", given: isGiven(apiKey) },
+        wktWorkerToken: {
+          option: "workerToken",
+          variable: "PIPEDAI_WORKER_TOKEN",
+          given: isGiven(workerToken),
+        },
+        // A browser sends the session cookie itself.
+        authTokenCookie: {
+          option: "authToken",
+          variable: "PIPEDAI_AUTH_TOKEN",
+          given: isGiven(authToken) || inBrowser(),
+        },
+      },
+    },
   });
 }
 

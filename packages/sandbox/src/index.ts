@@ -52,3 +52,21 @@ export async function startSandbox(provider: ProviderName, options: SandboxOptio
   }
   return runSandbox(await load(), options);
 }
+export {
+  DEFAULT_PORT_BASE,
+  PORT_OFFSETS,
+  readKeypairFile,
+  type UpCredentials,
+  type UpOptions,
+  type UpResult,
+  type UpSandbox,
+  up,
+} from "./onboarding/up.js";
+export type {
+  AtelierCredentials,
+  PinataCredentials,
+  PipeAgentCredentials,
+  PipeCredentials,
+  PipedAICredentials,
+} from "./onboarding/credentials.js";
+export { ACTION_DESCRIPTIONS, type ActionArgument, type ActionDescription } from "./onboarding/actions.js";
