@@ -3,10 +3,12 @@ import { fc, test as propTest } from "@fast-check/vitest";
 import {
   createPipeAgentClient,
   type FeedCreateRequest,
+  FeedIdError,
   PIPEAGENT_RATE_LIMITS,
   type PipeAgentClient,
   PUSH_LIMITS,
   pushRows,
+  pushSingleton,
   type Row,
   RowTooLargeError,
   unwrap,
@@ -66,6 +68,40 @@ function* rows(count: number, size: (i: number) => number, prefix = "r"): Genera
 }
 
 describe("pushRows", () => {
+  it("takes the feed's UUID or its create answer; an endpoint path is a FeedIdError before any request", async () => {
+    const client = await provider();
+    const created = await unwrap(
+      client.POST("/api/v1/provider/feed/create", {
+        body: {
+          name: "By reference",
+          endpoint_path: "by-reference",
+          feed_type: "stream",
+          schema_definition: { type: "object", required: ["id"], properties: { id: { type: "string" } } },
+        },
+      }),
+    );
+    const before = sandbox.admin.stats().requests;
+    const byPath = await pushRows(
+      client,
+      "by-reference",
+      rows(3, () => 1),
+      { type: "stream" },
+    ).catch((error: unknown) => error);
+    expect(byPath).toBeInstanceOf(FeedIdError);
+    expect((byPath as Error).message).toMatch(/UUID.*"by-reference".*endpoint path/);
+    await expect(pushSingleton(client, "by-reference", { a: 1 })).rejects.toBeInstanceOf(FeedIdError);
+    expect(sandbox.admin.stats().requests).toBe(before);
+    // The create answer itself is a reference.
+    const report = await pushRows(
+      client,
+      created,
+      rows(3, () => 1),
+      { type: "stream" },
+    );
+    expect(report.rows).toBe(3);
+    expect(await readAll(client, created.id)).toHaveLength(3);
+  });
+
   it("packs rows as full as the limits allow and completes the batch on the last request only", async () => {
     const client = await provider();
     const id = await feed(client, "collection");

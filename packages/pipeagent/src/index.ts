@@ -164,6 +164,9 @@ export function createPipeAgentClient(options: PipeAgentClientOptions = {}): Pip
   return client;
 }
 export {
+  FeedIdError,
+  type FeedRef,
+  feedIdOf,
   PUSH_LIMITS,
   type PushLimits,
   type PushReport,

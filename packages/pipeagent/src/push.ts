@@ -45,6 +45,34 @@ export class RowIdError extends Error {
 
 export type Row = { id: string | number } & Record<string, unknown>;
 
+/**
+ * The feed to push to: its UUID (`id` in the answer of `feed/create`), or that answer itself. The
+ * endpoint path (`github-ai-repos`) names a feed only on the consumer routes.
+ */
+export type FeedRef = string | { id: string };
+
+/** A feed given by something other than its UUID; raised before any request is sent. */
+export class FeedIdError extends TypeError {
+  override name = "FeedIdError";
+  readonly value: string;
+  constructor(value: string) {
+    super(
+      `feed: push takes the feed's UUID (the id feed/create returned), not ${JSON.stringify(value.slice(0, 80))}` +
+        (/^[a-z0-9][a-z0-9_-]*$/i.test(value) ? " (that looks like an endpoint path)" : ""),
+    );
+    this.value = value;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The UUID of a feed reference, or a `FeedIdError`. */
+export function feedIdOf(feed: FeedRef): string {
+  const id = typeof feed === "string" ? feed : feed.id;
+  if (typeof id !== "string" || !UUID.test(id)) throw new FeedIdError(String(id));
+  return id;
+}
+
 export interface PushRowsOptions {
   type: "collection" | "stream";
   /** For collections: the batch the rows form (default: a new UUID). */
@@ -76,10 +104,11 @@ const utf8Length = (text: string) => encoder.encode(text).length;
 /** Pushes every row of a collection or stream feed. */
 export async function pushRows(
   client: PipeAgentClient,
-  feedId: string,
+  feed: FeedRef,
   rows: Iterable<Row> | AsyncIterable<Row>,
   options: PushRowsOptions,
 ): Promise<PushReport> {
+  const feedId = feedIdOf(feed);
   const limits: PushLimits = { ...PUSH_LIMITS, ...options.limits };
   const batchId = options.type === "collection" ? (options.batchId ?? crypto.randomUUID()) : undefined;
   const report: PushReport = { requests: 0, rows: 0, bytes: 0, splits: 0, batchId };
@@ -151,10 +180,11 @@ export async function pushRows(
 /** Pushes one singleton document (it replaces what the feed held), refusing over the 4 MB limit before sending. */
 export async function pushSingleton(
   client: PipeAgentClient,
-  feedId: string,
+  feed: FeedRef,
   payload: Record<string, unknown>,
   limits: Partial<PushLimits> = {},
 ): Promise<void> {
+  const feedId = feedIdOf(feed);
   const body = JSON.stringify({ payload });
   const bytes = utf8Length(body);
   const limit = limits.singletonBytes ?? PUSH_LIMITS.singletonBytes;
@@ -174,12 +204,17 @@ export async function pushSingleton(
  */
 export async function pushMany(
   client: PipeAgentClient,
-  jobs: ReadonlyArray<{ feedId: string; rows: Iterable<Row> | AsyncIterable<Row>; options: PushRowsOptions }>,
+  jobs: ReadonlyArray<{
+    feedId: FeedRef;
+    rows: Iterable<Row> | AsyncIterable<Row>;
+    options: PushRowsOptions;
+  }>,
   concurrency = 4,
 ): Promise<PushReport[]> {
   const results: PushReport[] = new Array(jobs.length);
   let next = 0;
   let failure: unknown;
+  for (const job of jobs) feedIdOf(job.feedId); // every reference checked before the first push
   const worker = async () => {
     while (next < jobs.length && failure === undefined) {
       const at = next++;
