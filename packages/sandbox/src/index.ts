@@ -52,6 +52,14 @@ export async function startSandbox(provider: ProviderName, options: SandboxOptio
   }
   return runSandbox(await load(), options);
 }
+export { ACTION_DESCRIPTIONS, type ActionArgument, type ActionDescription } from "./onboarding/actions.js";
+export type {
+  AtelierCredentials,
+  PinataCredentials,
+  PipeAgentCredentials,
+  PipeCredentials,
+  PipedAICredentials,
+} from "./onboarding/credentials.js";
 export {
   DEFAULT_PORT_BASE,
   PORT_OFFSETS,
@@ -62,11 +70,3 @@ export {
   type UpSandbox,
   up,
 } from "./onboarding/up.js";
-export type {
-  AtelierCredentials,
-  PinataCredentials,
-  PipeAgentCredentials,
-  PipeCredentials,
-  PipedAICredentials,
-} from "./onboarding/credentials.js";
-export { ACTION_DESCRIPTIONS, type ActionArgument, type ActionDescription } from "./onboarding/actions.js";

@@ -25,6 +25,47 @@ import type {
 
 const ADMIN_PREFIX = "/__sandbox";
 const MAX_BODY = 64 * 1024 * 1024;
+/** The admin routes and their methods, for `Allow` and preflights. */
+const ADMIN_METHODS: ReadonlyArray<[RegExp, string[]]> = [
+  [/^\/state$/, ["GET"]],
+  [/^\/reset$/, ["POST"]],
+  [/^\/clock$/, ["GET", "POST"]],
+  [/^\/faults$/, ["GET", "PUT"]],
+  [/^\/stats$/, ["GET"]],
+  [/^\/actions\/[^/]+$/, ["POST"]],
+];
+/** What a preflight lists for paths outside the spec (a provider's own routes). */
+const USUAL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+/** Origins every sandbox admits: a page served from this machine, on any port. */
+const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
+/** Headers a page may read besides the CORS-safelisted ones (each answer's own are added). */
+const EXPOSED_HEADERS = [
+  "Location",
+  "Retry-After",
+  "Retry-After-Ms",
+  "X-Request-Id",
+  "Request-Id",
+  "X-RateLimit-Limit",
+  "X-RateLimit-Remaining",
+  "X-RateLimit-Reset",
+  "RateLimit",
+  "RateLimit-Policy",
+  "ETag",
+  "Link",
+  "Content-Disposition",
+];
+const SAFELISTED = new Set([
+  "cache-control",
+  "content-language",
+  "content-length",
+  "content-type",
+  "expires",
+  "last-modified",
+  "pragma",
+  "set-cookie",
+  "vary",
+]);
+const PREFLIGHT_MAX_AGE = "600";
 
 /** What a running sandbox offers its owner besides HTTP. */
 export interface SandboxAdmin<S = unknown> {
@@ -81,6 +122,7 @@ export async function runSandbox<S>(
   let requests = 0;
   let runtime: ProviderRuntime = {};
   let baseUrl = "";
+  const allowsOrigin = corsPolicy(options.corsOrigins ?? []);
 
   const ctx: ProviderContext<S> = {
     state: saved?.state ?? definition.initialState(seed),
@@ -94,6 +136,7 @@ export async function runSandbox<S>(
     },
     dataDir: options.dataDir,
     error: (status, message, details) => ({ status, body: definition.errorBody(status, message, details) }),
+    allowsOrigin,
     save: () =>
       file?.save({
         state: ctx.state,
@@ -116,7 +159,7 @@ export async function runSandbox<S>(
       process.stderr.write(
         `[sandbox ${definition.name}] ${error instanceof Error ? error.stack : String(error)}\n`,
       );
-      if (!res.headersSent) send(res, ctx.error(500, "sandbox internal error"));
+      if (!res.headersSent) send(res, withCors(req.headers.origin, ctx.error(500, "sandbox internal error")));
       else res.destroy();
     });
   });
@@ -129,11 +172,47 @@ export async function runSandbox<S>(
     const refusal = runtime.upgrade
       ? runtime.upgrade(req, socket, head)
       : ctx.error(404, `no WebSocket at ${path}`);
-    if (refusal) refuseUpgrade(socket, refusal);
+    if (refusal) writeRaw(socket, refusal);
+  });
+  // Requests Node's parser refuses (bad header characters, a broken request line) never reach
+  // `handle`: they get the provider's error shape too, then the connection closes.
+  server.on("clientError", (error: NodeJS.ErrnoException & { reason?: string }, socket: Duplex) => {
+    const inFlight = (socket as { _httpMessage?: ServerResponse })._httpMessage;
+    if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    // The parser's reason names the fault, never the bytes sent (they may hold a credential).
+    const reason = error.reason ?? STATUS_CODES[status] ?? "bad request";
+    writeRaw(
+      socket,
+      ctx.error(status, `malformed HTTP request: ${reason}${error.code ? ` (${error.code})` : ""}`),
+    );
   });
 
+  /** The framework's CORS headers on an answer to `origin` (after the provider's `respond`). */
+  function withCors(origin: string | undefined, response: SandboxResponse): SandboxResponse {
+    if (!origin) return response;
+    const headers = { ...response.headers };
+    addVary(headers, "Origin");
+    const given = headerOf(headers, "access-control-allow-origin");
+    if (given === undefined && !allowsOrigin(origin)) return { ...response, headers };
+    if (given === undefined) headers["Access-Control-Allow-Origin"] = origin;
+    if (headerOf(headers, "access-control-expose-headers") === undefined)
+      headers["Access-Control-Expose-Headers"] = exposedHeaders(headers);
+    return { ...response, headers };
+  }
+
   const finish = (request: SandboxRequest, response: SandboxResponse) =>
-    definition.respond?.(request, response, ctx) ?? response;
+    withCors(request.headers.origin, definition.respond?.(request, response, ctx) ?? response);
+
+  /** The spec's methods on a path, or the usual ones for a path outside it (a provider's own routes). */
+  const methodsHere = (pathname: string) => {
+    const methods = spec.methodsOf(pathname);
+    return methods.length ? methods : USUAL_METHODS;
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     requests++;
@@ -145,23 +224,39 @@ export async function runSandbox<S>(
       const request = requestOf(req, url, Buffer.alloc(0));
       return reply(request, ctx.error(413, `request body over ${MAX_BODY} bytes`));
     }
-    if (url.pathname.startsWith(`${ADMIN_PREFIX}/`))
-      return send(res, await adminRoute(req.method ?? "GET", url, rawBody));
-
     const request = requestOf(req, url, rawBody);
+    const admin = url.pathname.startsWith(`${ADMIN_PREFIX}/`);
+    const origin = request.headers.origin;
+    // A preflight from an admitted origin is answered here, before any route: one answer only.
+    if (origin && isPreflight(request) && allowsOrigin(origin)) {
+      if (admin) {
+        const methods = adminMethods(url.pathname.slice(ADMIN_PREFIX.length));
+        return send(res, withCors(origin, preflightAnswer(request, methods ?? USUAL_METHODS)));
+      }
+      return reply(request, preflightAnswer(request, methodsHere(url.pathname)));
+    }
+    if (admin) return send(res, withCors(origin, await adminRoute(request.method, url, rawBody)));
+
     const extra = await runtime.route?.(request);
     if (extra) return reply(request, extra);
 
     const match = spec.match(request.method, url.pathname);
     if (match === undefined)
       return reply(request, ctx.error(404, `no route ${request.method} ${url.pathname}`));
-    if (match === "method")
-      return reply(request, ctx.error(405, `${request.method} is not allowed on ${url.pathname}`));
+    if (match === "method") {
+      const allow = allowHeader(spec.methodsOf(url.pathname));
+      // OPTIONS on a path the spec has (a preflight from an origin not admitted, too) lists the methods.
+      if (request.method === "OPTIONS") return reply(request, { status: 204, headers: { Allow: allow } });
+      return reply(request, {
+        ...ctx.error(405, `${request.method} is not allowed on ${url.pathname}`),
+        headers: { Allow: allow },
+      });
+    }
     const { operation } = match;
     request.operationId = operation.operationId;
 
     const fault = faults.draw(operation.operationId, url.pathname);
-    if (fault && (await applyFaultBefore(fault, res))) return;
+    if (fault && (await applyFaultBefore(fault, res, (response) => reply(request, response)))) return;
 
     request.params = match.params;
     const guarded = await definition.guard?.(request, ctx);
@@ -238,7 +333,11 @@ export async function runSandbox<S>(
     return ctx.error(status, message, { problems });
   }
 
-  async function applyFaultBefore(fault: FaultSpec, res: ServerResponse): Promise<boolean> {
+  async function applyFaultBefore(
+    fault: FaultSpec,
+    res: ServerResponse,
+    reply: (response: SandboxResponse) => void,
+  ): Promise<boolean> {
     switch (fault.kind) {
       case "latency":
         await new Promise((resolve) => setTimeout(resolve, fault.ms));
@@ -247,7 +346,7 @@ export async function runSandbox<S>(
         res.socket?.destroy();
         return true;
       case "server-error":
-        send(res, ctx.error(fault.status ?? 503, "injected fault"));
+        reply(ctx.error(fault.status ?? 503, "injected fault"));
         return true;
       case "rate-limit": {
         const ms = fault.ms ?? 1000;
@@ -261,7 +360,7 @@ export async function runSandbox<S>(
         if (fault.hint === "retry-after-ms") headers["retry-after-ms"] = String(ms);
         const payload =
           fault.hint === "body" && body && typeof body === "object" ? { ...body, retry_after_ms: ms } : body;
-        send(res, { status: fault.status ?? 429, body: payload, headers });
+        reply({ status: fault.status ?? 429, body: payload, headers });
         return true;
       }
       default:
@@ -301,6 +400,13 @@ export async function runSandbox<S>(
     } catch (error) {
       return ctx.error(400, error instanceof Error ? error.message : String(error));
     }
+    const methods = adminMethods(route);
+    if (methods && method === "OPTIONS") return { status: 204, headers: { Allow: allowHeader(methods) } };
+    if (methods)
+      return {
+        ...ctx.error(405, `${method} is not allowed on ${url.pathname}`),
+        headers: { Allow: allowHeader(methods) },
+      };
     return ctx.error(404, `no admin route ${method} ${route}`);
   }
 
@@ -414,14 +520,102 @@ function encode(response: SandboxResponse): { body: Buffer; type: string } {
   return { body: Buffer.from(toWireJson(response.body)), type: response.contentType ?? "application/json" };
 }
 
-/** Answers an upgrade request that nobody takes with a plain HTTP response, then closes. */
-function refuseUpgrade(socket: Duplex, response: SandboxResponse) {
+/**
+ * Writes a whole HTTP/1.1 answer on a bare socket, then closes it: a refused upgrade, or a request
+ * Node's parser refused (no `ServerResponse` exists for either).
+ */
+function writeRaw(socket: Duplex, response: SandboxResponse) {
   const { body, type } = encode(response);
   const lines = [`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ""}`];
   for (const [name, value] of Object.entries({ ...response.headers, "content-type": type }))
     for (const each of [value].flat()) lines.push(`${name}: ${each}`);
   lines.push(`content-length: ${body.length}`, "connection: close", "", "");
   socket.end(Buffer.concat([Buffer.from(lines.join("\r\n")), body]));
+}
+
+// --- CORS and Allow ------------------------------------------------------------------------------
+
+/** The origins a sandbox admits: loopback ones on any port, the given exact origins, or any (`*`). */
+function corsPolicy(extra: readonly string[]): (origin: string) => boolean {
+  const any = extra.includes("*");
+  const exact = new Set(extra.filter((origin) => origin !== "*").map((origin) => normalizeOrigin(origin)));
+  return (origin) => any || LOOPBACK_ORIGIN.test(origin) || exact.has(origin.toLowerCase());
+}
+
+/** `https://App.example/` as a browser sends it: `https://app.example`. */
+function normalizeOrigin(origin: string): string {
+  try {
+    const parsed = new URL(origin);
+    return parsed.origin === "null" ? origin.toLowerCase() : parsed.origin;
+  } catch {
+    return origin.toLowerCase();
+  }
+}
+
+function isPreflight(request: SandboxRequest): boolean {
+  return request.method === "OPTIONS" && request.headers["access-control-request-method"] !== undefined;
+}
+
+/** 204 for a preflight from an admitted origin (the framework adds the origin afterwards). */
+function preflightAnswer(request: SandboxRequest, methods: readonly string[]): SandboxResponse {
+  const asked = request.headers["access-control-request-headers"];
+  return {
+    status: 204,
+    headers: {
+      "Access-Control-Allow-Methods": allowHeader(methods),
+      ...(asked ? { "Access-Control-Allow-Headers": asked } : {}),
+      // Chrome's Private Network Access: a public page may call this loopback server once admitted.
+      ...(request.headers["access-control-request-private-network"] === "true"
+        ? { "Access-Control-Allow-Private-Network": "true" }
+        : {}),
+      "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
+      Vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+    },
+  };
+}
+
+function adminMethods(route: string): string[] | undefined {
+  return ADMIN_METHODS.find(([pattern]) => pattern.test(route))?.[1];
+}
+
+/** `Allow`: the methods answered on a path, OPTIONS included (the framework answers it). */
+function allowHeader(methods: readonly string[]): string {
+  return [...new Set([...methods, "OPTIONS"])].join(", ");
+}
+
+function headerOf(headers: Record<string, string | string[]>, name: string): string | undefined {
+  for (const [key, value] of Object.entries(headers))
+    if (key.toLowerCase() === name) return [value].flat().join(", ");
+  return undefined;
+}
+
+/** Adds a token to `Vary`, once, whatever the case of the header name already there. */
+function addVary(headers: Record<string, string | string[]>, token: string) {
+  const tokens: string[] = [];
+  for (const key of Object.keys(headers)) {
+    if (key.toLowerCase() !== "vary") continue;
+    tokens.push(...[headers[key] ?? []].flat().flatMap((value) => value.split(",")));
+    delete headers[key];
+  }
+  const seen = new Set<string>();
+  const merged = [...tokens.map((each) => each.trim()).filter(Boolean), token].filter((each) => {
+    const key = each.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  headers.Vary = merged.join(", ");
+}
+
+/** The usual headers a client reads, and every header this answer carries beyond the safelisted. */
+function exposedHeaders(headers: Record<string, string | string[]>): string {
+  const names = new Map(EXPOSED_HEADERS.map((name) => [name.toLowerCase(), name]));
+  for (const name of Object.keys(headers)) {
+    const lower = name.toLowerCase();
+    if (!SAFELISTED.has(lower) && !lower.startsWith("access-control-") && !names.has(lower))
+      names.set(lower, name);
+  }
+  return [...names.values()].join(", ");
 }
 
 function send(res: ServerResponse, response: SandboxResponse) {

@@ -193,6 +193,17 @@ export class CompiledSpec {
     return pathMatched ? "method" : undefined;
   }
 
+  /**
+   * The methods the spec has on a concrete path (upper case, in the spec's method order), or an
+   * empty list when no path template matches: what a 405's `Allow` and a preflight list.
+   */
+  methodsOf(pathname: string): string[] {
+    const found = new Set<string>();
+    for (const operation of this.operations)
+      if (operation.pattern.test(pathname)) found.add(operation.method);
+    return METHODS.map((method) => method.toUpperCase()).filter((method) => found.has(method));
+  }
+
   /** Coerces and validates parameters; returns the typed values or the problems. */
   validateParams(
     operation: CompiledOperation,

@@ -44,6 +44,12 @@ export interface ProviderContext<S> {
   readonly dataDir: string | undefined;
   /** The provider's error shape. */
   error(status: number, message: string, details?: unknown): SandboxResponse;
+  /**
+   * Whether the framework's CORS policy admits this `Origin` (loopback origins on any port, plus
+   * `SandboxOptions.corsOrigins`): for a `respond` hook that adds its own CORS headers, such as
+   * credentials, to the same origins.
+   */
+  allowsOrigin(origin: string): boolean;
   /** Persists now (for changes made outside a request, e.g. on a clock advance). */
   save(): void;
 }
@@ -96,7 +102,9 @@ export interface ProviderDefinition<S> {
   ): SandboxResponse | undefined | Promise<SandboxResponse | undefined>;
   /**
    * Sees every answer to an API request before it is sent, the framework's own included (404,
-   * 405, validation, 413, 429): for headers every answer carries, such as CORS.
+   * 405, validation, 413, 429, faults, preflights): for headers every answer carries. The
+   * framework adds its CORS headers afterwards and keeps an `Access-Control-Allow-Origin` the hook
+   * set, so a provider with its own CORS policy (credentials, more origins) sets that header here.
    */
   respond?(request: SandboxRequest, response: SandboxResponse, ctx: ProviderContext<S>): SandboxResponse;
   /** Called on every clock advance (expiries, auto-completion). */
@@ -115,4 +123,10 @@ export interface SandboxOptions {
   faults?: FaultRule[];
   /** `false` lifts the documented rate limits (for benchmarks); on by default. */
   rateLimits?: boolean;
+  /**
+   * Browser origins CORS admits besides the default loopback ones (`http://localhost:*`,
+   * `http://127.0.0.1:*`, `http://[::1]:*`): exact origins such as `https://app.example`, or `*`
+   * for any. Admitted origins are echoed, never answered with a bare `*`.
+   */
+  corsOrigins?: readonly string[];
 }

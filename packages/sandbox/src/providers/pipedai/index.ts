@@ -146,11 +146,25 @@ export const pipedai: ProviderDefinition<PipedAIState> = {
     if (requeueSilentRuns(ctx, ctx.clock.now())) ctx.save();
     return authorize(ctx, request);
   },
-  /** Every answer to an allowed `Origin` carries the credentialed CORS headers, errors included. */
-  respond: (request, response, ctx) => ({
-    ...response,
-    headers: { ...corsHeaders(ctx, request), ...response.headers },
-  }),
+  /**
+   * Every answer to an allowed `Origin` carries the credentialed CORS headers, errors included.
+   * Allowed: the dashboard origins (`setAllowedOrigins`) and every origin the framework admits
+   * (loopback, `corsOrigins`), so a page on localhost can send the session cookie too. The
+   * framework then adds its exposed headers and answers nothing twice.
+   */
+  respond: (request, response, ctx) => {
+    const origin = request.headers.origin;
+    const own = corsHeaders(ctx, request);
+    const credentialed =
+      !own["Access-Control-Allow-Origin"] && origin && ctx.allowsOrigin(origin)
+        ? {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Credentials": "true",
+            Vary: "Origin",
+          }
+        : own;
+    return { ...response, headers: { ...credentialed, ...response.headers } };
+  },
   onClock: (ctx, now) => {
     requeueSilentRuns(ctx, now);
   },
