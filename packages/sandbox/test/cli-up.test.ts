@@ -322,5 +322,10 @@ describe("specyard-sandbox actions", () => {
     const listed = JSON.parse(json.lines.join("\n")) as Array<{ name: string; args: unknown[] }>;
     expect(listed.map((action) => action.name)).toEqual(names);
     expect(json.stderr()).toBe("");
+
+    // The README's table for the provider has a row per action.
+    const readme = readFileSync(join(dirname(CLI), "..", "README.md"), "utf8");
+    const section = readme.split(`### \`${provider}\``)[1]?.split("\n### ")[0] ?? "";
+    for (const name of names) expect(section, `README row for ${name}`).toContain(`| \`${name}\` |`);
   });
 });
