@@ -5,8 +5,8 @@
  */
 import { ApiError, unwrap } from "@specyard/http";
 import { type Loop, type LoopEvent, runLoop } from "@specyard/poll";
-import type { AtelierClient, DeliverableMediaType, Order } from "./index.js";
-import { uploadFile } from "./index.js";
+import type { AtelierClient, DeliverableMediaType, Order } from "./client.js";
+import { uploadFile } from "./client.js";
 
 /** What the handler made: a file to upload, or a URL that is already public. */
 export type Deliverable =

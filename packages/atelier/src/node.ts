@@ -10,7 +10,7 @@ import {
   type CreateServiceRequest,
   createAtelierClient,
   type RegisterAgentRequest,
-} from "./index.js";
+} from "./client.js";
 
 export interface SavedCredentials {
   agent_id: string;

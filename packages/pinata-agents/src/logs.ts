@@ -4,7 +4,7 @@
  * on the signal, and never puts the gateway token in an error or a log line.
  */
 import { AuthenticationError } from "@specyard/http";
-import { agentLogStreamUrl, type LogMessage } from "./index.js";
+import { agentLogStreamUrl, type LogMessage } from "./client.js";
 
 /** The part of the WebSocket API used here: the browser's, Deno's, Bun's, Node 22's, or `ws`'s. */
 export interface WebSocketLike {

@@ -10,7 +10,7 @@ import type {
   CreditsStatus,
   PipeStorageClient,
   S3KeyCreated,
-} from "./index.js";
+} from "./client.js";
 
 export interface PipeConfig {
   appKey: string;

@@ -5,7 +5,7 @@
  * number of rows (one request being packed, one waiting to be sent).
  */
 import { PayloadTooLargeError, unwrap } from "@specyard/http";
-import type { PipeAgentClient } from "./index.js";
+import type { PipeAgentClient } from "./client.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

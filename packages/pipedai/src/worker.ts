@@ -5,7 +5,7 @@
  */
 import { ConflictError, NotFoundError, unwrap } from "@specyard/http";
 import { type Loop, type LoopEvent, runLoop } from "@specyard/poll";
-import { createPipedAIClient, type PipedAIClient, type PipedAIClientOptions, type Run } from "./index.js";
+import { createPipedAIClient, type PipedAIClient, type PipedAIClientOptions, type Run } from "./client.js";
 
 export interface WorkerCredentials {
   workerId: string;
