@@ -7,6 +7,8 @@ import { type RpcServer, startRpcServer } from "./rpc.js";
 export interface LedgerOptions {
   /** The sandbox clock in milliseconds, for block times. */
   now?: () => number;
+  /** The RPC's port; its WebSocket also takes port + 1. Default 0: a free pair of ports. */
+  port?: number;
 }
 
 /** A payment to look up: a transfer of `mint` into `destination`, tagged with `reference`. */
@@ -59,8 +61,13 @@ export class SolanaLedger {
   /** The USDC mint at its real mainnet address, 6 decimals. */
   readonly usdcMint = USDC_MINT;
   readonly rpcUrl: string;
-  /** The WebSocket endpoint (same port as `rpcUrl`); pass it as web3.js's `wsEndpoint`. */
+  /** The WebSocket endpoint on the same port as `rpcUrl` (pass it as web3.js's `wsEndpoint`). */
   readonly wsUrl: string;
+  /**
+   * The same WebSocket on port + 1: where an unmodified web3.js 1.x `new Connection(rpcUrl)` looks for
+   * it (the solana-test-validator layout).
+   */
+  readonly wsUrlNextPort: string;
 
   private constructor(
     private readonly chain: Chain,
@@ -68,18 +75,19 @@ export class SolanaLedger {
   ) {
     this.rpcUrl = server.url;
     this.wsUrl = server.wsUrl;
+    this.wsUrlNextPort = server.wsUrlNextPort;
   }
 
   /** Starts a fresh ledger and its RPC server on 127.0.0.1 (free port). */
   static async start(options: LedgerOptions = {}): Promise<SolanaLedger> {
     const chain = new Chain(options.now ?? Date.now);
-    return new SolanaLedger(chain, await startRpcServer(chain));
+    return new SolanaLedger(chain, await startRpcServer(chain, { port: options.port ?? 0 }));
   }
 
   /** Starts a ledger from a {@link snapshot}. */
   static async restore(snapshot: LedgerSnapshot, options: LedgerOptions = {}): Promise<SolanaLedger> {
     const chain = Chain.restore(snapshot, options.now ?? Date.now);
-    return new SolanaLedger(chain, await startRpcServer(chain));
+    return new SolanaLedger(chain, await startRpcServer(chain, { port: options.port ?? 0 }));
   }
 
   /** The treasury (created once, its secret key discarded) and its USDC associated token account. */
@@ -138,7 +146,7 @@ export class SolanaLedger {
     return this.chain.snapshot();
   }
 
-  /** Stops the RPC server (open WebSockets are dropped). */
+  /** Stops the RPC server (open WebSockets are closed with 1000, so clients do not reconnect). */
   close(): Promise<void> {
     return this.server.close();
   }

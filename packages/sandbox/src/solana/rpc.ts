@@ -1,14 +1,19 @@
 /**
- * The Solana JSON-RPC (HTTP) and its WebSocket (`signatureSubscribe`) in front of a {@link Chain},
- * in the shapes an unmodified `@solana/web3.js` 1.x `Connection` and `@solana/spl-token` expect.
+ * The Solana JSON-RPC (HTTP) and its PubSub WebSocket in front of a {@link Chain}, in the shapes an
+ * unmodified `@solana/web3.js` 1.x `Connection`, `@solana/spl-token` and `@solana/kit` expect. The
+ * WebSocket answers on the RPC's own port and on port + 1, where web3.js 1.x looks for it when the RPC
+ * URL has a port (the solana-test-validator layout).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { PublicKey } from "@solana/web3.js";
 import bs58 from "bs58";
 import { type WebSocket, WebSocketServer } from "ws";
 import { type Chain, decodeTransaction, type Landed, type TokenBalance } from "./chain.js";
+import { accountJson, UnsupportedEncoding } from "./encoding.js";
 import { describeTxError, type TxError } from "./errors.js";
+import { PubSub } from "./pubsub.js";
 
 const LAMPORTS_PER_SIGNATURE = 5000;
 
@@ -165,21 +170,15 @@ function transactionJson(landed: Landed, config: Config) {
 export function rpcMethods(chain: Chain): Record<string, Handler> {
   const ctx = (value: unknown) => ({ context: { slot: chain.height, apiVersion: "2.2.0" }, value });
 
-  const accountJson = (key: string, config: Config) => {
-    const a = chain.account(key);
-    if (!a) return null;
-    const data =
-      config.encoding === "base58"
-        ? [bs58.encode(a.data), "base58"]
-        : [Buffer.from(a.data).toString("base64"), "base64"];
-    return {
-      lamports: Number(a.lamports),
-      owner: a.owner,
-      data,
-      executable: a.executable,
-      rentEpoch: 0,
-      space: a.data.length,
-    };
+  const accountAt = (key: string, config: Config) => {
+    const account = chain.account(key);
+    if (!account) return null;
+    try {
+      return accountJson(account, config.encoding);
+    } catch (e) {
+      if (e instanceof UnsupportedEncoding) throw invalidParams(e.message);
+      throw e;
+    }
   };
 
   const preflightError = (err: TxError, logs: string[], unitsConsumed: number) =>
@@ -222,10 +221,10 @@ export function rpcMethods(chain: Chain): Record<string, Handler> {
     getMinimumBalanceForRentExemption: ([length]) =>
       Number(chain.svm.minimumBalanceForRentExemption(BigInt(Number(length) || 0))),
     getBalance: ([key]) => ctx(Number(chain.account(addressParam(key))?.lamports ?? 0n)),
-    getAccountInfo: ([key, config]) => ctx(accountJson(addressParam(key), configParam(config))),
+    getAccountInfo: ([key, config]) => ctx(accountAt(addressParam(key), configParam(config))),
     getMultipleAccounts: ([keys, config]) => {
       if (!Array.isArray(keys)) throw invalidParams("expected an array of addresses");
-      return ctx(keys.map((key) => accountJson(addressParam(key), configParam(config))));
+      return ctx(keys.map((key) => accountAt(addressParam(key), configParam(config))));
     },
     getTokenAccountBalance: ([key]) => {
       const t = chain.tokenAccount(addressParam(key));
@@ -361,15 +360,76 @@ function readBody(req: IncomingMessage): Promise<string> {
 /** A running RPC server. */
 export interface RpcServer {
   url: string;
+  /** The WebSocket on the RPC's own port. */
   wsUrl: string;
+  /** The same WebSocket on port + 1: what web3.js 1.x derives from `url` without a `wsEndpoint`. */
+  wsUrlNextPort: string;
   close(): Promise<void>;
 }
 
-/** Serves the chain's JSON-RPC over HTTP and WebSocket on one free port of 127.0.0.1. */
-export async function startRpcServer(chain: Chain): Promise<RpcServer> {
-  const methods = rpcMethods(chain);
+export interface RpcServerOptions {
+  /** The HTTP port; the WebSocket also takes port + 1. Default 0: a free pair. */
+  port?: number;
+  host?: string;
+}
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+/** How often a free pair of ports is looked for before giving up (port + 1 may be taken). */
+const PORT_PAIR_ATTEMPTS = 20;
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const fail = (error: Error) => reject(error);
+    server.once("error", fail);
+    server.listen(port, host, () => {
+      server.off("error", fail);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+const closeServer = (server: Server) =>
+  new Promise<void>((resolve) => {
+    if (!server.listening) return resolve();
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+
+/** Binds `main` on `port` (0: any) and `next` on the port after it; with a free choice, retries on a collision. */
+async function listenPair(main: Server, next: Server, port: number, host: string): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const chosen = await listen(main, port, host);
+    try {
+      if (chosen >= 65535) throw Object.assign(new Error("no port after 65535"), { code: "EADDRINUSE" });
+      await listen(next, chosen + 1, host);
+      return chosen;
+    } catch (error) {
+      await closeServer(main);
+      const inUse = (error as NodeJS.ErrnoException).code === "EADDRINUSE";
+      if (port !== 0 || !inUse || attempt >= PORT_PAIR_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** Closes a WebSocket with 1000 (so clients do not reconnect), dropping it if it does not answer. */
+function closeSocket(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    if (ws.readyState === ws.CLOSED) return resolve();
+    const timer = setTimeout(() => ws.terminate(), 1000);
+    timer.unref();
+    ws.once("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ws.close(1000, "ledger stopped");
+  });
+}
+
+/** Serves the chain's JSON-RPC over HTTP, and its PubSub over WebSocket on the same port and port + 1. */
+export async function startRpcServer(chain: Chain, options: RpcServerOptions = {}): Promise<RpcServer> {
+  const methods = rpcMethods(chain);
+  const host = options.host ?? "127.0.0.1";
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const reply = (status: number, body: unknown) => {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
@@ -405,73 +465,29 @@ export async function startRpcServer(chain: Chain): Promise<RpcServer> {
       },
       () => res.destroy(),
     );
-  });
-
-  // signatureSubscribe: answer the subscription id, then notify once the signature has landed.
-  const wss = new WebSocketServer({ server });
-  const subscriptions = new Map<number, { ws: WebSocket; signature: string }>();
-  let nextId = 0;
-  const notify = (id: number, landed: Landed) => {
-    const sub = subscriptions.get(id);
-    if (!sub) return;
-    subscriptions.delete(id);
-    sub.ws.send(
-      JSON.stringify({
-        jsonrpc: "2.0",
-        method: "signatureNotification",
-        params: {
-          result: { context: { slot: landed.record.slot }, value: { err: landed.record.err } },
-          subscription: id,
-        },
-      }),
-    );
   };
-  const stopListening = chain.onLanded((landed) => {
-    for (const [id, sub] of subscriptions) if (sub.signature === landed.record.signature) notify(id, landed);
-  });
-  wss.on("connection", (ws) => {
-    ws.on("message", (raw) => {
-      let request: JsonRpcRequest;
-      try {
-        request = JSON.parse(String(raw));
-      } catch {
-        return;
-      }
-      if (request?.id === undefined) return; // notifications such as web3.js's `ping`
-      const respond = (body: object) => ws.send(JSON.stringify({ jsonrpc: "2.0", id: request.id, ...body }));
-      const params = Array.isArray(request.params) ? request.params : [];
-      if (request.method === "signatureSubscribe" && typeof params[0] === "string") {
-        const id = nextId++;
-        subscriptions.set(id, { ws, signature: params[0] });
-        respond({ result: id });
-        const landed = chain.get(params[0]);
-        if (landed) notify(id, landed);
-      } else if (request.method === "signatureUnsubscribe") {
-        subscriptions.delete(Number(params[0]));
-        respond({ result: true });
-      } else {
-        respond({ error: { code: -32601, message: "Method not found" } });
-      }
-    });
-    ws.on("close", () => {
-      for (const [id, sub] of subscriptions) if (sub.ws === ws) subscriptions.delete(id);
-    });
-  });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const pubsub = new PubSub(chain);
+  const wss = new WebSocketServer({ noServer: true });
+  wss.on("connection", (ws: WebSocket) => pubsub.attach(ws));
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+
+  // Both ports serve the same HTTP JSON-RPC and WebSocket.
+  const main = createServer(onRequest);
+  const next = createServer(onRequest);
+  for (const server of [main, next]) server.on("upgrade", onUpgrade);
+  const port = await listenPair(main, next, options.port ?? 0, host);
+  const shown = host.includes(":") ? `[${host}]` : host;
   return {
-    url: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}`,
+    url: `http://${shown}:${port}`,
+    wsUrl: `ws://${shown}:${port}`,
+    wsUrlNextPort: `ws://${shown}:${port + 1}`,
     close: async () => {
-      stopListening();
-      for (const ws of wss.clients) ws.terminate();
+      pubsub.close();
+      await Promise.all([...wss.clients].map(closeSocket));
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([closeServer(main), closeServer(next)]);
     },
   };
 }
