@@ -14,7 +14,6 @@ import {
   AuthenticationError,
   BadRequestError,
   ConflictError,
-  createPipeStorageClient,
   decodePaymentRequired,
   encodePaymentSignature,
   PermissionDeniedError,
@@ -23,6 +22,7 @@ import {
 import nacl from "tweetnacl";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../src/index.js";
+import { createPipeStorageClient } from "./clients.js";
 import { payUsdc, signIn } from "./pipe-helpers.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -89,7 +89,54 @@ describe("Pipe storage sandbox: sign-in", () => {
     expect(forged.response.status).toBe(401);
   });
 
-  it("expires access tokens on the sandbox clock, rotates refresh tokens, and revokes a session on refresh reuse", async () => {
+  it("keeps the refresh token valid for its lifetime by default, as the document's clients use it", async () => {
+    const { tokens } = await signIn(sandbox.url, Keypair.generate());
+    const anonymous = createPipeStorageClient({ baseUrl: sandbox.url, maxRetries: 0 });
+    const refresh = () => anonymous.POST("/auth/refresh", { body: { refresh_token: tokens.refresh_token } });
+    const first = await unwrap(refresh());
+    expect(first.refresh_token).toBeUndefined();
+    const second = await unwrap(refresh());
+    expect(second.csrf_token).not.toBe(first.csrf_token);
+    const renewed = createPipeStorageClient({
+      baseUrl: sandbox.url,
+      accessToken: second.access_token,
+      csrfToken: first.csrf_token,
+      maxRetries: 0,
+    });
+    // Each refresh issues a new CSRF token; the one before it is stale.
+    const stale = await renewed.POST("/api/s3/keys", { body: {} });
+    expect(stale.response.status).toBe(403);
+    // It ends with its session (logout), or when its lifetime is over.
+    const current = createPipeStorageClient({
+      baseUrl: sandbox.url,
+      accessToken: second.access_token,
+      csrfToken: second.csrf_token,
+    });
+    expect((await current.POST("/auth/logout")).response.status).toBe(204);
+    expect((await refresh()).response.status).toBe(401);
+    const other = await signIn(sandbox.url, Keypair.generate());
+    sandbox.admin.clock.advance(31 * 24 * 3600_000);
+    const expired = await anonymous.POST("/auth/refresh", {
+      body: { refresh_token: other.tokens.refresh_token },
+    });
+    expect(expired.response.status).toBe(401);
+  });
+
+  it("rotates refresh tokens when configured to, and revokes a session on refresh reuse", async () => {
+    expect(await sandbox.admin.act("configure")).toEqual({ rotateRefreshTokens: false });
+    await expect(sandbox.admin.act("configure", { rotateRefreshTokens: "yes" })).rejects.toThrow(/boolean/);
+    await expect(sandbox.admin.act("configure", { rotate: true })).rejects.toThrow(/unknown setting/);
+    expect(await sandbox.admin.act("configure", { rotateRefreshTokens: true })).toEqual({
+      rotateRefreshTokens: true,
+    });
+    try {
+      await rotationAndReuse();
+    } finally {
+      await sandbox.admin.act("configure", { rotateRefreshTokens: false });
+    }
+  });
+
+  async function rotationAndReuse() {
     const { tokens } = await signIn(sandbox.url, Keypair.generate());
     const pipe = createPipeStorageClient({
       baseUrl: sandbox.url,
@@ -113,7 +160,7 @@ describe("Pipe storage sandbox: sign-in", () => {
     const reuse = await anonymous.POST("/auth/refresh", { body: { refresh_token: tokens.refresh_token } });
     expect(reuse.response.status).toBe(401);
     expect((await renewed.GET("/user/me")).response.status).toBe(401);
-  });
+  }
 
   it("needs X-CSRF-Token on bearer mutations but not with the app key; a rotated app key stops working", async () => {
     const { tokens } = await signIn(sandbox.url, Keypair.generate());
@@ -121,6 +168,7 @@ describe("Pipe storage sandbox: sign-in", () => {
       baseUrl: sandbox.url,
       accessToken: tokens.access_token,
       maxRetries: 0,
+      requireCredentials: false, // send it anyway: the server's answer is under test
     });
     const refused = await unwrap(noCsrf.POST("/api/s3/keys", { body: {} })).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(PermissionDeniedError);

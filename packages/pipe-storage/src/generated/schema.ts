@@ -58,9 +58,12 @@ export interface paths {
         put?: never;
         /**
          * Exchange a refresh token for a new token pair
-         * @description Returns a new access token and CSRF token. When the answer carries no new `refresh_token`, keep
-         *     using the old one. If refreshing fails with 401, re-authenticate from scratch (challenge → sign →
-         *     verify). Treat the refresh token like a password.
+         * @description Returns a new access token and CSRF token (`{access_token, csrf_token}`); the previous CSRF token
+         *     stops working. The refresh token is longer-lived: it stays valid for its lifetime (until logout,
+         *     revocation or expiry) and can be used again for the next refresh. When an answer does carry a
+         *     new `refresh_token`, use that one from then on; when it carries none, keep using the old one. If
+         *     refreshing fails with 401, re-authenticate from scratch (challenge → sign → verify). Treat the
+         *     refresh token like a password.
          */
         post: operations["refreshTokens"];
         delete?: never;
@@ -161,7 +164,9 @@ export interface paths {
         put?: never;
         /**
          * Rotate the permanent app key
-         * @description Replaces `user_app_key`; the old key stops working at once.
+         * @description Replaces `user_app_key`; the old key stops working at once. The body is optional: the document's
+         *     Node client sends none (an empty JSON object is accepted too). Credentials are checked first,
+         *     then the CSRF token on bearer calls (403 naming CSRF), then the body.
          */
         post: operations["rotateAppKey"];
         delete?: never;
@@ -576,7 +581,7 @@ export interface components {
         RefreshedTokens: {
             /** @description The new short-lived JWT. */
             access_token: string;
-            /** @description The new CSRF token (some deployments may omit it; keep the previous one then). */
+            /** @description The new CSRF token, returned with every token pair; the previous one stops working. */
             csrf_token: string;
             /** @enum {string} */
             token_type?: "Bearer";
@@ -1188,7 +1193,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 /** @example {} */
                 "application/json": components["schemas"]["EmptyRequest"];

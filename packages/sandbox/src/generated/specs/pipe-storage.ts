@@ -161,7 +161,7 @@ const spec: Record<string, unknown> = {
         ],
         "operationId": "refreshTokens",
         "summary": "Exchange a refresh token for a new token pair",
-        "description": "Returns a new access token and CSRF token. When the answer carries no new `refresh_token`, keep\nusing the old one. If refreshing fails with 401, re-authenticate from scratch (challenge → sign →\nverify). Treat the refresh token like a password.\n",
+        "description": "Returns a new access token and CSRF token (`{access_token, csrf_token}`); the previous CSRF token\nstops working. The refresh token is longer-lived: it stays valid for its lifetime (until logout,\nrevocation or expiry) and can be used again for the next refresh. When an answer does carry a\nnew `refresh_token`, use that one from then on; when it carries none, keep using the old one. If\nrefreshing fails with 401, re-authenticate from scratch (challenge → sign → verify). Treat the\nrefresh token like a password.\n",
         "security": [],
         "requestBody": {
           "required": true,
@@ -392,7 +392,7 @@ const spec: Record<string, unknown> = {
         ],
         "operationId": "rotateAppKey",
         "summary": "Rotate the permanent app key",
-        "description": "Replaces `user_app_key`; the old key stops working at once.",
+        "description": "Replaces `user_app_key`; the old key stops working at once. The body is optional: the document's\nNode client sends none (an empty JSON object is accepted too). Credentials are checked first,\nthen the CSRF token on bearer calls (403 naming CSRF), then the body.\n",
         "security": [
           {
             "bearerAuth": [],
@@ -403,7 +403,7 @@ const spec: Record<string, unknown> = {
           }
         ],
         "requestBody": {
-          "required": true,
+          "required": false,
           "content": {
             "application/json": {
               "schema": {
@@ -1906,7 +1906,7 @@ const spec: Record<string, unknown> = {
           "csrf_token": {
             "type": "string",
             "minLength": 1,
-            "description": "The new CSRF token (some deployments may omit it; keep the previous one then)."
+            "description": "The new CSRF token, returned with every token pair; the previous one stops working."
           },
           "token_type": {
             "type": "string",

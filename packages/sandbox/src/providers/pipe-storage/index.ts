@@ -1,5 +1,6 @@
 /**
- * The Pipe Network Firestarter storage sandbox: SIWS sign-in with rotating refresh tokens and CSRF,
+ * The Pipe Network Firestarter storage sandbox: SIWS sign-in with refresh tokens (rotating with reuse
+ * detection when configured) and CSRF,
  * app keys, S3 keys enforced by a real S3-compatible endpoint, credits (promo codes, intents, x402)
  * paid on a local Solana ledger, activity, downloads and account states.
  */
@@ -17,7 +18,16 @@ import spec from "../../generated/specs/pipe-storage.js";
 import { S3Gateway } from "../../s3/index.js";
 import { type LedgerSnapshot, SolanaLedger, USDC_MINT } from "../../solana/index.js";
 import { siwsMessage, verifySignature } from "./siws.js";
-import { type Intent, initialState, type PipeState, redact, type User } from "./state.js";
+import {
+  DEFAULT_SETTINGS,
+  type Intent,
+  initialState,
+  type PipeSettings,
+  type PipeState,
+  redact,
+  type Session,
+  type User,
+} from "./state.js";
 
 const ACCESS_TTL_S = 900;
 const REFRESH_TTL_MS = 30 * 24 * 3600_000;
@@ -53,6 +63,17 @@ interface Caller {
 }
 
 const BEARER_ONLY = new Set(["logout", "listSessions", "revokeSession"]);
+/** Operations the spec marks `security: []` (sign-in, refresh, the spec itself): everything else needs a caller. */
+const PUBLIC = new Set(
+  Object.values((spec as { paths: Record<string, Record<string, unknown>> }).paths).flatMap((item) =>
+    Object.values(item).flatMap((op) => {
+      const { operationId, security } = (op ?? {}) as { operationId?: string; security?: unknown[] };
+      return operationId && Array.isArray(security) && security.length === 0 ? [operationId] : [];
+    }),
+  ),
+);
+/** The caller the guard found, for the handler of the same request. */
+const callers = new WeakMap<SandboxRequest, Caller>();
 const MUTATIONS = new Set(["POST", "PATCH", "PUT", "DELETE"]);
 /** Writes a frozen account may still make: the ones that unfreeze it, and signing out. */
 const ALLOWED_WHEN_FROZEN = new Set([
@@ -114,53 +135,79 @@ function secretKey(ctx: Ctx): Uint8Array {
   return Buffer.from(ctx.state.jwtSecret, "hex");
 }
 
-/** Wraps a handler that needs a signed-in caller. */
+/**
+ * Runs before the spec's validation, in the document's order: credentials (401), then CSRF on bearer
+ * mutations (403 naming CSRF), then the account state; only then is the request's shape checked.
+ */
+async function guard(request: SandboxRequest, ctx: Ctx): Promise<SandboxResponse | undefined> {
+  if (PUBLIC.has(request.operationId)) return undefined;
+  const caller = await authenticate(request, ctx);
+  if ("status" in caller) return caller;
+  callers.set(request, caller);
+  return undefined;
+}
+
+/** Wraps a handler that needs a signed-in caller (the guard found it). */
 function authed(
   handler: (request: SandboxRequest, ctx: Ctx, caller: Caller) => SandboxResponse | Promise<SandboxResponse>,
 ) {
   return async (request: SandboxRequest, ctx: Ctx) => {
-    const caller = await authenticate(request, ctx);
+    const caller = callers.get(request) ?? (await authenticate(request, ctx));
     return "status" in caller ? caller : handler(request, ctx, caller);
   };
 }
 
-async function issueTokens(ctx: Ctx, userId: string, request: SandboxRequest, sessionId?: string) {
+/** A new session with its refresh and CSRF tokens (sign-in). */
+async function openSession(ctx: Ctx, userId: string, request: SandboxRequest) {
   const now = ctx.clock.now();
   const refreshToken = token();
-  const csrfToken = token(18);
-  const existing = sessionId ? ctx.state.sessions[sessionId] : undefined;
-  const session = existing ?? {
+  const session: Session = {
     sessionId: randomUUID(),
     userId,
-    refreshHash: "",
-    csrfToken: "",
+    refreshHash: sha256(refreshToken),
+    csrfToken: token(18),
     createdAt: now,
     expiresAt: now + REFRESH_TTL_MS,
     revoked: false,
     ipAddress: request.ip,
     userAgent: request.headers["user-agent"] ?? "",
   };
-  if (existing) {
-    delete ctx.state.byRefreshHash[existing.refreshHash];
-    ctx.state.retiredRefresh[existing.refreshHash] = existing.sessionId;
-  }
-  session.refreshHash = sha256(refreshToken);
-  session.csrfToken = csrfToken;
-  session.expiresAt = now + REFRESH_TTL_MS;
   ctx.state.sessions[session.sessionId] = session;
   ctx.state.byRefreshHash[session.refreshHash] = session.sessionId;
+  return { refresh_token: refreshToken, ...(await accessPair(ctx, session)) };
+}
+
+/**
+ * A refresh: a new access token and CSRF token for the session. The refresh token stays the same
+ * for its lifetime unless the sandbox is configured to rotate it; then a new one comes back, and the
+ * old one is retired (presenting it again revokes the session).
+ */
+async function refreshSession(ctx: Ctx, session: Session) {
+  if (!ctx.state.settings?.rotateRefreshTokens) return accessPair(ctx, session);
+  const refreshToken = token();
+  delete ctx.state.byRefreshHash[session.refreshHash];
+  ctx.state.retiredRefresh[session.refreshHash] = session.sessionId;
+  session.refreshHash = sha256(refreshToken);
+  session.expiresAt = ctx.clock.now() + REFRESH_TTL_MS;
+  ctx.state.byRefreshHash[session.refreshHash] = session.sessionId;
+  return { refresh_token: refreshToken, ...(await accessPair(ctx, session)) };
+}
+
+/** A fresh access JWT and CSRF token for a session (the previous CSRF token stops working). */
+async function accessPair(ctx: Ctx, session: Session) {
+  const now = ctx.clock.now();
+  session.csrfToken = token(18);
   const accessToken = await new SignJWT({ sid: session.sessionId })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setSubject(userId)
+    .setSubject(session.userId)
     .setIssuedAt(Math.floor(now / 1000))
     .setExpirationTime(Math.floor(now / 1000) + ACCESS_TTL_S)
     .sign(secretKey(ctx));
   return {
     access_token: accessToken,
-    refresh_token: refreshToken,
     token_type: "Bearer",
     expires_in: ACCESS_TTL_S,
-    csrf_token: csrfToken,
+    csrf_token: session.csrfToken,
   };
 }
 
@@ -394,7 +441,7 @@ const handlers: ProviderDefinition<PipeState>["handlers"] = {
     const userId = ctx.state.byWallet[body.wallet_public_key];
     const user = userId ? ctx.state.users[userId] : await createUser(ctx, body.wallet_public_key);
     if (!user) return ctx.error(401, "unknown account");
-    return { status: 200, body: await issueTokens(ctx, user.userId, request) };
+    return { status: 200, body: await openSession(ctx, user.userId, request) };
   },
 
   refreshTokens: async (request, ctx) => {
@@ -409,7 +456,7 @@ const handlers: ProviderDefinition<PipeState>["handlers"] = {
     const session = ctx.state.sessions[ctx.state.byRefreshHash[hash] ?? ""];
     if (!session || session.revoked || session.expiresAt < ctx.clock.now())
       return ctx.error(401, "invalid refresh token");
-    return { status: 200, body: await issueTokens(ctx, session.userId, request, session.sessionId) };
+    return { status: 200, body: await refreshSession(ctx, session) };
   },
 
   logout: authed((_request, ctx, caller) => {
@@ -704,6 +751,7 @@ export const pipeStorage: ProviderDefinition<PipeState> = {
     { operations: ["createSiwsChallenge", "verifySiwsSignature"], limit: 600, windowMs: 60_000 },
   ],
   redactState: redact,
+  guard,
   onClock: (ctx, now) => expireIntents(ctx, now),
 
   async start(ctx, snapshot) {
@@ -748,7 +796,13 @@ export const pipeStorage: ProviderDefinition<PipeState> = {
     });
     return {
       info: {
-        solana: { rpcUrl: ledger.rpcUrl, wsUrl: ledger.wsUrl, usdcMint: USDC_MINT, treasury },
+        solana: {
+          rpcUrl: ledger.rpcUrl,
+          wsUrl: ledger.wsUrl,
+          wsUrlNextPort: ledger.wsUrlNextPort,
+          usdcMint: USDC_MINT,
+          treasury,
+        },
         s3: { endpoint: s3.endpoint, region: s3.region },
       },
       snapshot: () => ({ ledger: ledger.snapshot(), treasury }),
@@ -759,6 +813,26 @@ export const pipeStorage: ProviderDefinition<PipeState> = {
   },
 
   actions: {
+    /**
+     * Sandbox behaviour beyond the document: `{rotateRefreshTokens: true}` makes every refresh return
+     * a new refresh token and treats a second use of an old one as theft (the session is revoked).
+     * Without input it shows the current settings.
+     */
+    configure: (ctx, input) => {
+      const settings: PipeSettings = { ...DEFAULT_SETTINGS, ...ctx.state.settings };
+      if (input.rotateRefreshTokens !== undefined) {
+        if (typeof input.rotateRefreshTokens !== "boolean")
+          throw new Error("rotateRefreshTokens must be a boolean");
+        settings.rotateRefreshTokens = input.rotateRefreshTokens;
+      }
+      const unknown = Object.keys(input).filter((name) => !(name in DEFAULT_SETTINGS));
+      if (unknown.length)
+        throw new Error(
+          `unknown setting ${unknown.join(", ")}; have: ${Object.keys(DEFAULT_SETTINGS).join(", ")}`,
+        );
+      ctx.state.settings = settings;
+      return settings;
+    },
     /** The payer's side: SOL for fees and USDC to pay with, on the local ledger. */
     fundWallet: (ctx, input) => {
       const { ledger } = parts(ctx);

@@ -71,7 +71,20 @@ export interface Intent {
   via: "x402" | "portal";
 }
 
+/** Sandbox behaviour the document leaves open, set with the `configure` admin action. */
+export interface PipeSettings {
+  /**
+   * Off by default, as the document describes refresh: the refresh token stays valid until logout,
+   * revocation or expiry. On: every refresh returns a new one, and reusing an old one revokes the session.
+   */
+  rotateRefreshTokens: boolean;
+}
+
+export const DEFAULT_SETTINGS: PipeSettings = { rotateRefreshTokens: false };
+
 export interface PipeState {
+  /** Missing in state saved before settings existed: the defaults apply. */
+  settings?: PipeSettings;
   /** HMAC key of the access JWTs (never shown by the admin surface). */
   jwtSecret: string;
   users: Record<string, User>;
@@ -80,7 +93,7 @@ export interface PipeState {
   challenges: Record<string, Challenge>;
   sessions: Record<string, Session>;
   byRefreshHash: Record<string, string>;
-  /** Rotated-away refresh tokens: presenting one again revokes its session (reuse detection). */
+  /** Rotated-away refresh tokens (with rotation on): presenting one again revokes its session. */
   retiredRefresh: Record<string, string>;
   promoCodes: Record<string, { amountRaw: bigint; maxUses: number; uses: number }>;
   intents: Record<string, Intent>;
@@ -97,6 +110,7 @@ export function initialState(seed: string, secret: string): PipeState {
     .slice(0, 4)
     .padEnd(4, "X")}-SAND`;
   return {
+    settings: { ...DEFAULT_SETTINGS },
     jwtSecret: secret,
     users: {},
     byWallet: {},
