@@ -12,6 +12,14 @@ export class S3Error extends Error {
 
 export const accessDenied = (message = "Access Denied") => new S3Error("AccessDenied", message, 403);
 
+/** S3's answer to an operation the endpoint does not offer (HTTP 501). */
+export const notImplemented = (operation: string) =>
+  new S3Error(
+    "NotImplemented",
+    `${operation} is not implemented. Supported: PutObject, GetObject, HeadObject, DeleteObject, ListObjectsV2, CopyObject and multipart uploads; delete objects one at a time.`,
+    501,
+  );
+
 export const signatureMismatch = () =>
   new S3Error(
     "SignatureDoesNotMatch",

@@ -9,10 +9,9 @@ import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { backendRequest, objectPath, type S3Backend, startFauxqsBackend } from "./backend.js";
-import { accessDenied, errorXml, S3Error, signatureMismatch } from "./errors.js";
+import { accessDenied, errorXml, notImplemented, S3Error, signatureMismatch } from "./errors.js";
 import { DiskMirror } from "./mirror.js";
 import {
-  batchDeleteKeys,
   classify,
   hasDotSegment,
   keyInScope,
@@ -61,11 +60,9 @@ interface Exchange {
   query: Query;
   scope: S3KeyScope | undefined;
   body?: Buffer;
-  deletedKeys: string[];
 }
 
 const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
-const MAX_DELETE_BODY = 4 * 1024 * 1024;
 /** S3's own limit for one PUT; a body signed by its SHA-256 is held until the digest is checked. */
 const MAX_HASHED_BODY = 5 * 1024 ** 3;
 const HOP_BY_HOP = new Set([
@@ -84,7 +81,6 @@ const TRACKED = new Set<S3Operation>([
   "put",
   "copy",
   "delete",
-  "batch-delete",
   "multipart-create",
   "multipart-complete",
   "multipart-abort",
@@ -93,7 +89,10 @@ const TRACKED = new Set<S3Operation>([
 /**
  * An S3-compatible endpoint on 127.0.0.1 that checks SigV4 signatures, confines each access key to
  * one bucket and key prefix, and proxies allowed requests (bodies streamed) to a backend store.
- * Path-style requests only (`forcePathStyle: true`).
+ * Path-style requests only (`forcePathStyle: true`). It serves exactly the operations the Pipe
+ * document lists as supported — PutObject, GetObject, HeadObject, DeleteObject, ListObjectsV2,
+ * CopyObject and multipart uploads — and answers every other S3 operation (DeleteObjects among them)
+ * with `NotImplemented` (501), after checking the signature.
  */
 export class S3Gateway {
   private readonly scopes = new Map<string, S3KeyScope>();
@@ -209,19 +208,13 @@ export class S3Gateway {
     try {
       const target = parseTarget(rawPath);
       const query = parseQuery(mark < 0 ? "" : url.slice(mark + 1));
-      const operation = classify(req.method ?? "", target, query, req.headers);
+      const { operation, name } = classify(req.method ?? "", target, query, req.headers);
       const scope = await this.authenticate(req, rawPath, query);
+      if (operation === "unsupported") throw notImplemented(name);
       this.authorize(scope, operation, target, query, req.headers);
       if (!continued) res.writeContinue();
       continued = true;
-      const exchange: Exchange = { operation, target, query, scope, deletedKeys: [] };
-      if (operation === "batch-delete") {
-        exchange.body = await readAll(req, MAX_DELETE_BODY);
-        const { keys, readings } = batchDeleteKeys(exchange.body.toString("utf8"));
-        if (!scope || readings.some((key) => !keyInScope(scope, target.bucket ?? "", key)))
-          throw accessDenied();
-        exchange.deletedKeys = keys;
-      }
+      const exchange: Exchange = { operation, target, query, scope };
       const declared = req.headers["x-amz-content-sha256"];
       if (!exchange.body && typeof declared === "string" && /^[0-9a-f]{64}$/.test(declared)) {
         // S3 stores nothing whose bytes do not hash to the signed digest.
@@ -362,7 +355,7 @@ export class S3Gateway {
     return scope;
   }
 
-  /** Throws unless the scope (or, anonymously, public_read) allows the operation. Batch-delete keys are checked later. */
+  /** Throws unless the scope (or, anonymously, public_read) allows the operation. */
   private authorize(
     scope: S3KeyScope | undefined,
     operation: S3Operation,
@@ -371,7 +364,7 @@ export class S3Gateway {
     headers: IncomingHttpHeaders,
   ): void {
     const { bucket, key } = target;
-    const reading = operation === "read" || operation === "bucket-head" || operation === "bucket-list";
+    const reading = operation === "read" || operation === "bucket-list";
     if (bucket !== undefined && this.readOnlyBuckets.has(bucket) && !reading) {
       throw new S3Error("AccessDenied", "The account cannot write: it is frozen.", 403);
     }
@@ -387,9 +380,6 @@ export class S3Gateway {
     }
     if (bucket !== scope.bucket) throw accessDenied();
     switch (operation) {
-      case "bucket-head":
-      case "batch-delete":
-        return;
       case "bucket-list": {
         const prefix = query.prefix ?? "";
         if (typeof prefix === "string" && prefix.startsWith(scope.prefix)) return;
@@ -473,11 +463,8 @@ export class S3Gateway {
       operation === "put" || operation === "copy" || operation === "multipart-complete"
         ? operation
         : "delete";
-    const keys = operation === "batch-delete" ? exchange.deletedKeys : [target.key];
-    for (const key of keys) {
-      const size = await this.sync(bucket, key);
-      this.emit({ bucket, key, size, accessKeyId: scope?.accessKeyId ?? "", operation: kind });
-    }
+    const size = await this.sync(bucket, target.key);
+    this.emit({ bucket, key: target.key, size, accessKeyId: scope?.accessKeyId ?? "", operation: kind });
   }
 
   /** Reads an object's current state from the backend, mirrors it to disk, and returns its size. */

@@ -12,13 +12,13 @@ export interface S3KeyScope {
   prefix: string;
 }
 
-/** What a request does, as far as scoping is concerned. */
+/**
+ * What a request does, as far as scoping is concerned: one of the S3 operations the Pipe document
+ * lists as supported (PutObject, GetObject, HeadObject, DeleteObject, ListObjectsV2, CopyObject, and
+ * the multipart upload calls), or "unsupported" — every other S3 operation, answered NotImplemented.
+ */
 export type S3Operation =
-  | "list-buckets"
-  | "bucket-head"
   | "bucket-list"
-  | "batch-delete"
-  | "bucket-admin"
   | "read"
   | "put"
   | "copy"
@@ -28,6 +28,12 @@ export type S3Operation =
   | "multipart-complete"
   | "multipart-abort"
   | "unsupported";
+
+/** The operation, and the S3 API name of the request (for the NotImplemented message). */
+export interface Classified {
+  operation: S3Operation;
+  name: string;
+}
 
 /** The bucket and key a path-style request addresses (key "" for bucket-level requests). */
 export interface S3Target {
@@ -73,35 +79,98 @@ export function parseQuery(raw: string): Query {
   return query;
 }
 
-/** Names what a request does; unknown combinations are "unsupported" and refused for scoped keys. */
+/** Query names that select another S3 operation on the same path (sub-resources): none is supported. */
+const SUBRESOURCES = new Set([
+  "accelerate",
+  "acl",
+  "analytics",
+  "attributes",
+  "cors",
+  "delete",
+  "encryption",
+  "intelligent-tiering",
+  "inventory",
+  "legal-hold",
+  "lifecycle",
+  "location",
+  "logging",
+  "metadataConfiguration",
+  "metrics",
+  "notification",
+  "object-lock",
+  "ownershipControls",
+  "policy",
+  "policyStatus",
+  "publicAccessBlock",
+  "renameObject",
+  "replication",
+  "requestPayment",
+  "restore",
+  "retention",
+  "select",
+  "session",
+  "tagging",
+  "torrent",
+  "versioning",
+  "versions",
+  "website",
+]);
+
+const unsupported = (name: string): Classified => ({ operation: "unsupported", name });
+
+/** Names what a request does; everything outside the document's list is "unsupported". */
 export function classify(
   method: string,
   target: S3Target,
   query: Query,
   headers: IncomingHttpHeaders,
-): S3Operation {
-  if (target.bucket === undefined) return method === "GET" ? "list-buckets" : "unsupported";
-  if (target.key === "") {
-    if (method === "HEAD") return "bucket-head";
-    if (method === "GET") return "bucket-list";
-    if (method === "POST") return "batch-delete";
-    return method === "PUT" || method === "DELETE" ? "bucket-admin" : "unsupported";
-  }
+): Classified {
   const has = (name: string) => Object.hasOwn(query, name);
+  const sub = Object.keys(query).find((name) => SUBRESOURCES.has(name));
+  const subName = sub === undefined ? undefined : `${method} ?${sub}`;
+  if (target.bucket === undefined) return unsupported(method === "GET" ? "ListBuckets" : `${method} /`);
+  if (target.key === "") {
+    if (method === "GET") {
+      if (subName) return unsupported(subName);
+      if (has("uploads")) return unsupported("ListMultipartUploads");
+      return query["list-type"] === "2"
+        ? { operation: "bucket-list", name: "ListObjectsV2" }
+        : unsupported("ListObjects");
+    }
+    if (method === "POST" && has("delete")) return unsupported("DeleteObjects");
+    const bucketOps: Record<string, string> = {
+      HEAD: "HeadBucket",
+      PUT: "CreateBucket",
+      DELETE: "DeleteBucket",
+      POST: "PostObject",
+    };
+    return unsupported(subName ?? bucketOps[method] ?? `${method} bucket`);
+  }
+  const copying = headers["x-amz-copy-source"] !== undefined;
   switch (method) {
     case "GET":
     case "HEAD":
-      return "read";
+      if (subName) return unsupported(subName);
+      if (has("uploadId")) return unsupported("ListParts");
+      return { operation: "read", name: method === "GET" ? "GetObject" : "HeadObject" };
     case "PUT":
-      if (has("uploadId") && has("partNumber")) return "multipart-part";
-      return headers["x-amz-copy-source"] === undefined ? "put" : "copy";
+      if (subName) return unsupported(subName);
+      if (has("uploadId") && has("partNumber"))
+        return copying ? unsupported("UploadPartCopy") : { operation: "multipart-part", name: "UploadPart" };
+      if (has("uploadId") || has("partNumber")) return unsupported("PUT object with upload parameters");
+      return copying ? { operation: "copy", name: "CopyObject" } : { operation: "put", name: "PutObject" };
     case "DELETE":
-      return has("uploadId") ? "multipart-abort" : "delete";
+      if (subName) return unsupported(subName);
+      return has("uploadId")
+        ? { operation: "multipart-abort", name: "AbortMultipartUpload" }
+        : { operation: "delete", name: "DeleteObject" };
     case "POST":
-      if (has("uploads")) return "multipart-create";
-      return has("uploadId") ? "multipart-complete" : "unsupported";
+      if (subName) return unsupported(subName);
+      if (has("uploads")) return { operation: "multipart-create", name: "CreateMultipartUpload" };
+      if (has("uploadId")) return { operation: "multipart-complete", name: "CompleteMultipartUpload" };
+      return unsupported(`POST object`);
     default:
-      return "unsupported";
+      return unsupported(`${method} object`);
   }
 }
 
@@ -126,32 +195,4 @@ export function parseCopySource(header: string | string[] | undefined): { bucket
   const slash = path.indexOf("/");
   if (slash <= 0) throw new S3Error("InvalidArgument", "Invalid copy source.", 400);
   return { bucket: path.slice(0, slash), key: path.slice(slash + 1) };
-}
-
-const namedEntities: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-
-/**
- * The keys of a DeleteObjects body as fauxqs reads them (named entities, replaced one after another),
- * and every reading to check: each key is also read once, as an XML parser does, with and without
- * numeric character references. A `<Key` tag that the simple reading would miss is refused.
- */
-export function batchDeleteKeys(xml: string): { keys: string[]; readings: string[] } {
-  const keys: string[] = [];
-  const readings: string[] = [];
-  for (const match of xml.matchAll(/<Key>([\s\S]*?)<\/Key>/g)) {
-    const text = match[1] ?? "";
-    let fauxqs = text;
-    for (const [name, char] of Object.entries(namedEntities)) fauxqs = fauxqs.replaceAll(`&${name};`, char);
-    const named = text.replace(/&(amp|lt|gt|quot|apos);/g, (_, name: string) => namedEntities[name] ?? "");
-    const full = text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (_, ref: string) => {
-      if (!ref.startsWith("#")) return namedEntities[ref] ?? "";
-      const code = ref[1] === "x" ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
-      return code <= 0x10ffff ? String.fromCodePoint(code) : "\uFFFD";
-    });
-    keys.push(fauxqs);
-    readings.push(fauxqs, named, full);
-  }
-  if ((xml.match(/<Key[\s>/]/g)?.length ?? 0) !== keys.length)
-    throw new S3Error("MalformedXML", "The XML you provided was not well-formed.", 400);
-  return { keys, readings };
 }
