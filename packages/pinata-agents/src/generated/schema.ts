@@ -1598,9 +1598,9 @@ export interface components {
         };
         /** @description A path route: `https://{agentId}.agents.pinata.cloud/<path>/...` forwards to `port` inside the container (the prefix is stripped). */
         PortForwardRoute: {
-            /** @description Container port the service listens on. */
+            /** @description Container port the service listens on (1025–65535; 18789 is the gateway's own). */
             port: number;
-            /** @description Path prefix, e.g. `/app`, or `/` for everything. */
+            /** @description Path prefix, e.g. `/app`, or `/` for everything: `/`-separated segments of letters, digits, `-` and `_`, not under the reserved `/v0`, `/chat` or `/config`. */
             path: string;
             /** @description Protected routes need the gateway token; public ones do not. Public (false) when omitted. */
             protected?: boolean;
@@ -1777,14 +1777,14 @@ export interface components {
         };
         /** @description Give `subdomain` or `customDomain`, not both (both answer 409). */
         RegisterDomainRequest: {
-            /** @description Pinata-provided subdomain label. */
+            /** @description Pinata-provided subdomain label (one DNS label of letters, digits and `-`). */
             subdomain?: string;
             /**
              * Format: hostname
              * @description Your own domain.
              */
             customDomain?: string;
-            /** @description Container port to route to. */
+            /** @description Container port to route to (1025–65535; 18789 is the gateway's own). */
             port: number;
             /** @description Require the gateway token; public (false) when omitted. */
             protected?: boolean;
@@ -1801,6 +1801,7 @@ export interface components {
             value: string;
         };
         UpdateDomainRequest: {
+            /** @description Container port to route to (1025–65535; 18789 is the gateway's own). */
             port?: number;
             protected?: boolean;
         };
@@ -3318,8 +3319,8 @@ export interface operations {
                  * @example research
                  */
                 category?: string;
-                /** @description Sort order. */
-                sort?: string;
+                /** @description Sort order (`popular` when omitted). */
+                sort?: "popular" | "newest" | "name";
                 /**
                  * @description Only featured skills.
                  * @example true

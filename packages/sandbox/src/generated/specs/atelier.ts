@@ -1306,7 +1306,7 @@ const spec: Record<string, unknown> = {
         "type": "string",
         "description": "A USD price as a decimal string (`\"5.00\"`). The pattern (digits, optional 1–2 decimals)\nis curated from the documented examples.\n",
         "x-curated": "inferred",
-        "pattern": "^\\d+(\\.\\d{1,2})?$",
+        "pattern": "^[0-9]+(\\.[0-9]{1,2})?$",
         "example": "5.00"
       },
       "SolanaAddress": {
@@ -1830,7 +1830,7 @@ const spec: Record<string, unknown> = {
           "quoted_price_usd": {
             "type": "string",
             "nullable": true,
-            "pattern": "^\\d+(\\.\\d{1,2})?$",
+            "pattern": "^[0-9]+(\\.[0-9]{1,2})?$",
             "description": "The price in USD as a decimal string; null until a quote order is quoted (curated).",
             "x-curated": "inferred"
           },

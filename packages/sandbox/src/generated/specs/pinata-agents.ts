@@ -2052,7 +2052,7 @@ const spec: Record<string, unknown> = {
       "get": {
         "operationId": "listClawhubSkills",
         "x-conditional-rules": [
-          "`sort` must be popular, newest or name, and `cursor` one that `nextCursor` gave (400 otherwise)."
+          "`cursor` must be one that `nextCursor` gave (400 otherwise)."
         ],
         "tags": [
           "Skills"
@@ -2075,10 +2075,14 @@ const spec: Record<string, unknown> = {
             "name": "sort",
             "in": "query",
             "required": false,
-            "description": "Sort order.",
+            "description": "Sort order (`popular` when omitted).",
             "schema": {
               "type": "string",
-              "minLength": 1
+              "enum": [
+                "popular",
+                "newest",
+                "name"
+              ]
             }
           },
           {
@@ -3025,7 +3029,7 @@ const spec: Record<string, unknown> = {
       "put": {
         "operationId": "replacePortForwarding",
         "x-conditional-rules": [
-          "Ports are 1025-65535 except 18789, path prefixes are not reserved, at most 10 routes (400 otherwise)."
+          "Each path is given once (400 otherwise); ports, path characters, reserved prefixes and the 10-route cap are in the schema."
         ],
         "tags": [
           "Routes & domains"
@@ -3221,7 +3225,7 @@ const spec: Record<string, unknown> = {
       "post": {
         "operationId": "registerDomain",
         "x-conditional-rules": [
-          "Ports, paths and subdomain labels follow the routing rules (400 otherwise)."
+          "A custom domain is not under pinata.cloud (400 otherwise); ports and subdomain labels are in the schema."
         ],
         "tags": [
           "Routes & domains"
@@ -3423,7 +3427,7 @@ const spec: Record<string, unknown> = {
       "put": {
         "operationId": "updateDomain",
         "x-conditional-rules": [
-          "Ports, paths and subdomain labels follow the routing rules (400 otherwise)."
+          "Ports are in the schema: 1025–65535 except the gateway's 18789 (400 otherwise)."
         ],
         "tags": [
           "Routes & domains"
@@ -7073,14 +7077,22 @@ const spec: Record<string, unknown> = {
         "properties": {
           "port": {
             "type": "integer",
-            "minimum": 1,
+            "minimum": 1025,
             "maximum": 65535,
-            "description": "Container port the service listens on."
+            "not": {
+              "enum": [
+                18789
+              ]
+            },
+            "description": "Container port the service listens on (1025–65535; 18789 is the gateway's own)."
           },
           "path": {
             "type": "string",
-            "description": "Path prefix, e.g. `/app`, or `/` for everything.",
-            "pattern": "^/"
+            "description": "Path prefix, e.g. `/app`, or `/` for everything: `/`-separated segments of letters, digits, `-` and `_`, not under the reserved `/v0`, `/chat` or `/config`.",
+            "pattern": "^/([A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*)?$",
+            "not": {
+              "pattern": "^/(v0|chat|config)(/|$)"
+            }
           },
           "protected": {
             "type": "boolean",
@@ -7629,6 +7641,7 @@ const spec: Record<string, unknown> = {
         "properties": {
           "routes": {
             "type": "array",
+            "maxItems": 10,
             "items": {
               "$ref": "#/components/schemas/PortForwardRoute"
             }
@@ -7665,8 +7678,13 @@ const spec: Record<string, unknown> = {
           },
           "port": {
             "type": "integer",
-            "minimum": 1,
-            "maximum": 65535
+            "minimum": 1025,
+            "maximum": 65535,
+            "not": {
+              "enum": [
+                18789
+              ]
+            }
           },
           "protected": {
             "type": "boolean"
@@ -7701,8 +7719,10 @@ const spec: Record<string, unknown> = {
         "properties": {
           "subdomain": {
             "type": "string",
-            "description": "Pinata-provided subdomain label.",
-            "minLength": 1
+            "description": "Pinata-provided subdomain label (one DNS label of letters, digits and `-`).",
+            "minLength": 1,
+            "maxLength": 63,
+            "pattern": "^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$"
           },
           "customDomain": {
             "type": "string",
@@ -7712,9 +7732,14 @@ const spec: Record<string, unknown> = {
           "port": {
             "x-curated": "inferred",
             "type": "integer",
-            "minimum": 1,
+            "minimum": 1025,
             "maximum": 65535,
-            "description": "Container port to route to."
+            "not": {
+              "enum": [
+                18789
+              ]
+            },
+            "description": "Container port to route to (1025–65535; 18789 is the gateway's own)."
           },
           "protected": {
             "x-curated": "inferred",
@@ -7761,8 +7786,14 @@ const spec: Record<string, unknown> = {
         "properties": {
           "port": {
             "type": "integer",
-            "minimum": 1,
-            "maximum": 65535
+            "minimum": 1025,
+            "maximum": 65535,
+            "not": {
+              "enum": [
+                18789
+              ]
+            },
+            "description": "Container port to route to (1025–65535; 18789 is the gateway's own)."
           },
           "protected": {
             "type": "boolean"
