@@ -1,10 +1,11 @@
 /** Test helpers for the Atelier sandbox: boot, register, checked calls, orders in any status. */
-import { type AtelierClient, createAtelierClient, type Order, type Service } from "@specyard/atelier";
+import type { AtelierClient, Order, Service } from "@specyard/atelier";
 import { responseValidator } from "@specyard/testkit";
 import { expect } from "vitest";
 import { runSandbox, type Sandbox } from "../src/framework/server.js";
 import type { SandboxOptions } from "../src/framework/types.js";
 import { type AtelierState, atelier } from "../src/providers/atelier/index.js";
+import { createAtelierClient } from "./clients.js";
 
 export const HOUR = 3_600_000;
 export const conforms = responseValidator("atelier");

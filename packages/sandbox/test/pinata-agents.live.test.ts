@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { createPinataAgentsClient, type PinataAgentsClient, unwrap } from "@specyard/pinata-agents";
+import { type PinataAgentsClient, unwrap } from "@specyard/pinata-agents";
 import { loadSpec } from "@specyard/testkit";
 import { Ajv } from "ajv";
 import addFormatsModule from "ajv-formats";
@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { runSandbox, type Sandbox } from "../src/framework/server.js";
 import { type PinataState, pinataAgents, sandboxFetch } from "../src/providers/pinata-agents/index.js";
+import { createPinataAgentsClient } from "./clients.js";
 
 const run = promisify(execFile);
 const scratch = mkdtempSync(join(tmpdir(), "pinata-agents-live-"));

@@ -2,13 +2,7 @@
  * The Pinata Agents sandbox through the generated client: every documented flow and error, with
  * each answer's body checked against the spec's response schema for its status.
  */
-import {
-  type AgentDetail,
-  createPinataAgentsClient,
-  cursorPages,
-  type PinataAgentsClient,
-  unwrap,
-} from "@specyard/pinata-agents";
+import { type AgentDetail, cursorPages, type PinataAgentsClient, unwrap } from "@specyard/pinata-agents";
 import { responseValidator } from "@specyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSandbox, type Sandbox } from "../src/framework/server.js";
@@ -19,6 +13,7 @@ import {
   RATE_LIMITS,
   sandboxFetch,
 } from "../src/providers/pinata-agents/index.js";
+import { createPinataAgentsClient } from "./clients.js";
 
 const conforms = responseValidator("pinata-agents");
 

@@ -5,8 +5,9 @@ import {
   getAssociatedTokenAddressSync,
 } from "@solana/spl-token";
 import { Connection, type Keypair, PublicKey, Transaction } from "@solana/web3.js";
-import { createPipeStorageClient, unwrap } from "@specyard/pipe-storage";
+import { unwrap } from "@specyard/pipe-storage";
 import nacl from "tweetnacl";
+import { createPipeStorageClient } from "./clients.js";
 
 export async function signIn(baseUrl: string, wallet: Keypair) {
   const anonymous = createPipeStorageClient({ baseUrl, maxRetries: 0 });

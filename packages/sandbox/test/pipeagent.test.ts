@@ -1,15 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  createPipeAgentClient,
-  type Feed,
-  type FeedCreateRequest,
-  type PipeAgentClient,
-} from "@specyard/pipeagent";
+import type { Feed, FeedCreateRequest, PipeAgentClient } from "@specyard/pipeagent";
 import { responseValidator } from "@specyard/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../src/index.js";
+import { createPipeAgentClient } from "./clients.js";
 
 const conforms = responseValidator("pipeagent");
 const PUSH = "/api/v1/provider/feed/{feed_id}/push";

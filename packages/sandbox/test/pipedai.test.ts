@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPipedAIClient, type PipedAIClient, type Role, type Run } from "@specyard/pipedai";
+import type { PipedAIClient, Role, Run } from "@specyard/pipedai";
 import { loadSpec, responseValidator } from "@specyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSandbox, type Sandbox } from "../src/framework/server.js";
@@ -21,6 +21,7 @@ import {
   WORKER_ONLINE_MS,
 } from "../src/providers/pipedai/index.js";
 import { sha256 } from "../src/providers/pipedai/state.js";
+import { createPipedAIClient } from "./clients.js";
 
 const conforms = responseValidator("pipedai");
 const templates = Object.keys(loadSpec("pipedai").paths as object)
