@@ -5,7 +5,7 @@ import { defineConfig, type Options } from "tsup";
 rmSync("dist", { recursive: true, force: true });
 
 const shared: Options = {
-  entry: ["src/index.ts", "src/node.ts"],
+  entry: ["src/index.ts", "src/node.ts", "src/files.ts"],
   dts: true,
   sourcemap: true,
   target: "es2022",

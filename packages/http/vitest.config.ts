@@ -16,7 +16,8 @@ export default defineConfig({
         test: {
           ...shared,
           name: "fetch",
-          exclude: ["test/node-entry.test.ts"],
+          // Files have nothing to do with the transport: once is enough.
+          exclude: ["test/node-entry.test.ts", "test/files.test.ts"],
           env: { SPECYARD_TEST_TRANSPORT: "fetch" },
         },
       },

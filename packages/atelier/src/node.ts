@@ -1,8 +1,7 @@
 /** Node-only: credentials and the delivery journal in files (mode 0600, written atomically). */
-import { randomBytes } from "node:crypto";
-import { link, mkdir, open, readFile, rename, unlink } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readFile } from "node:fs/promises";
 import { unwrap } from "@specyard/http";
+import { writePrivateFile } from "@specyard/http/files";
 import type { DeliveryJournal, DeliveryRecord } from "./agent.js";
 import {
   type AtelierClient,
@@ -15,36 +14,6 @@ import {
 export interface SavedCredentials {
   agent_id: string;
   api_key: string;
-}
-
-async function writePrivate(path: string, text: string, overwrite: boolean): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${randomBytes(6).toString("hex")}`;
-  const handle = await open(tmp, "wx", 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    if (overwrite) await rename(tmp, path);
-    else await link(tmp, path); // refuses to replace an existing file
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
-  await syncDir(dirname(path));
-}
-
-/** Makes a rename or link in `dir` durable: without it a crash can bring the old entry back. */
-async function syncDir(dir: string): Promise<void> {
-  if (process.platform === "win32") return; // directories cannot be opened for fsync there
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 export async function readCredentials(path: string): Promise<SavedCredentials | undefined> {
@@ -84,7 +53,7 @@ export async function ensureAgent(
     );
     saved = { agent_id: answer.data.agent_id, api_key: answer.data.api_key };
     // The key is shown once: it is on disk before the next request.
-    await writePrivate(credentialsFile, `${JSON.stringify(saved, null, 2)}\n`, false);
+    await writePrivateFile(credentialsFile, `${JSON.stringify(saved, null, 2)}\n`, { overwrite: false });
     registered = true;
   }
   const client = createAtelierClient({ ...clientOptions, apiKey: saved.api_key });
@@ -132,7 +101,7 @@ export class FileDeliveryJournal implements DeliveryJournal {
     const write = this.#queue.then(async () => {
       const all = await this.#all();
       all[orderId] = record;
-      await writePrivate(this.path, JSON.stringify(all, null, 2), true);
+      await writePrivateFile(this.path, JSON.stringify(all, null, 2));
     });
     this.#queue = write.catch(() => undefined);
     return write;
