@@ -8,19 +8,14 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot, specPath } from "@specyard/testkit";
-import { type ApiSpec, readSpec } from "./openapi.js";
-import { type FailuresFile, terminalReport, writeReports } from "./report.js";
-import { type Progress, type ProviderResult, replayFailure, runProvider } from "./runner.js";
-import { SCENARIOS } from "./scenario-list.js";
-import { runScenario, type ScenarioResult } from "./scenarios.js";
-import {
-  DEFAULT_TARGETS,
-  type Target,
-  type TargetName,
-  type TargetSession,
-  TargetSkip,
-  targetFactories,
-} from "./targets.js";
+import type { TargetSession } from "./exchange/session.js";
+import { type FailuresFile, terminalReport, writeReports } from "./report/report.js";
+import { type Progress, type ProviderResult, replayFailure, runProvider } from "./run/runner.js";
+import { runScenario, type ScenarioResult } from "./run/scenario.js";
+import { SCENARIOS } from "./run/scenarios/index.js";
+import { type ApiSpec, readSpec } from "./spec/openapi.js";
+import { DEFAULT_TARGETS, targetFactories } from "./targets/index.js";
+import { type Target, type TargetName, TargetSkip } from "./targets/target.js";
 
 export const DEFAULT_RUNS = 25;
 export const DEFAULT_SEED = 20_260_101;

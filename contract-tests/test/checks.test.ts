@@ -1,8 +1,9 @@
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, test } from "vitest";
-import { readSpec } from "../src/openapi.js";
-import { type Failure, type ProviderResult, replayFailure, runProvider } from "../src/runner.js";
-import type { TargetSession } from "../src/targets.js";
+import type { Failure } from "../src/exchange/exchange.js";
+import type { TargetSession } from "../src/exchange/session.js";
+import { type ProviderResult, replayFailure, runProvider } from "../src/run/runner.js";
+import { readSpec } from "../src/spec/openapi.js";
 import { type Defect, type DefectServer, startDefectServer, TOKEN } from "./defect-server.js";
 
 const spec = readSpec(fileURLToPath(new URL("./fixtures/defects.yaml", import.meta.url)), "defects");

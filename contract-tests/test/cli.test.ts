@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type FaultServer, startFaultServer } from "@specyard/testkit";
 import { afterAll, describe, expect, test } from "vitest";
-import type { FailuresFile } from "../src/report.js";
-import { sandboxTarget } from "../src/sandbox-target.js";
-import { TargetSkip } from "../src/targets.js";
+import type { FailuresFile } from "../src/report/report.js";
+import { sandboxTarget } from "../src/targets/sandbox.js";
+import { TargetSkip } from "../src/targets/target.js";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const out = mkdtempSync(join(tmpdir(), "specyard-contract-"));

@@ -1,12 +1,12 @@
 import { specPath } from "@specyard/testkit";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { bodyKind, type Case, caseArbitraries } from "../src/cases.js";
-import { arbitraryFor, length } from "../src/generate.js";
-import { describe as describeMutation, mutationsFor } from "../src/mutate.js";
-import { type Operation, readSpec, type Schema } from "../src/openapi.js";
-import { parameterValid } from "../src/params.js";
-import { describeErrors, isValid, schemaErrors } from "../src/validate.js";
+import { bodyKind, type Case, caseArbitraries } from "../src/cases/cases.js";
+import { describe as describeMutation, mutationsFor } from "../src/generate/mutations.js";
+import { parameterValid } from "../src/generate/parameters.js";
+import { arbitraryFor, length } from "../src/generate/values.js";
+import { type Operation, readSpec, type Schema } from "../src/spec/openapi.js";
+import { describeErrors, isValid, schemaErrors } from "../src/spec/validate.js";
 
 const PROVIDERS = ["pipe-storage", "pipeagent", "pipedai", "atelier", "pinata-agents"];
 

@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, test } from "vitest";
-import type { Case } from "../src/cases.js";
-import { credentialVariable, prepareRequest, shellQuote } from "../src/http.js";
-import { buildSpec } from "../src/openapi.js";
+import type { Case } from "../src/cases/cases.js";
+import { credentialVariable, prepareRequest, shellQuote } from "../src/exchange/http.js";
+import { buildSpec } from "../src/spec/openapi.js";
 
 const SECRET = "raw-secret-value-0123456789";
 

@@ -1,8 +1,8 @@
 import { specPath } from "@specyard/testkit";
 import { expect, test } from "vitest";
-import { readSpec } from "../src/openapi.js";
-import { runProvider } from "../src/runner.js";
-import { prismTarget } from "../src/targets.js";
+import { runProvider } from "../src/run/runner.js";
+import { readSpec } from "../src/spec/openapi.js";
+import { prismTarget } from "../src/targets/prism.js";
 
 const PROVIDERS = ["pipe-storage", "pipeagent", "pipedai", "atelier", "pinata-agents"];
 

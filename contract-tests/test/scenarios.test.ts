@@ -7,11 +7,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { specPath } from "@specyard/testkit";
 import { afterEach, expect, test } from "vitest";
-import { readSpec } from "../src/openapi.js";
-import { htmlReport, junitXml, terminalReport } from "../src/report.js";
-import { sandboxTarget } from "../src/sandbox-target.js";
-import { SCENARIOS } from "../src/scenario-list.js";
-import { runScenario, type ScenarioSession } from "../src/scenarios.js";
+import { htmlReport, junitXml, terminalReport } from "../src/report/report.js";
+import { runScenario, type ScenarioSession } from "../src/run/scenario.js";
+import { SCENARIOS } from "../src/run/scenarios/index.js";
+import { readSpec } from "../src/spec/openapi.js";
+import { sandboxTarget } from "../src/targets/sandbox.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

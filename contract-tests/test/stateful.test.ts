@@ -7,13 +7,14 @@ import { fileURLToPath } from "node:url";
 import { runSandbox, type Sandbox } from "@specyard/sandbox";
 import { specPath } from "@specyard/testkit";
 import { afterEach, expect, test } from "vitest";
-import type { CheckName } from "../src/checks.js";
-import { RESOURCE_LINKS, type ResourceLink } from "../src/links.js";
-import { readSpec } from "../src/openapi.js";
-import { type Failure, type ProviderResult, replayFailure, runProvider } from "../src/runner.js";
-import { sandboxTarget } from "../src/sandbox-target.js";
-import { runLink } from "../src/stateful.js";
-import type { TargetSession } from "../src/targets.js";
+import type { CheckName } from "../src/exchange/checks.js";
+import type { Failure } from "../src/exchange/exchange.js";
+import type { TargetSession } from "../src/exchange/session.js";
+import { type ProviderResult, replayFailure, runProvider } from "../src/run/runner.js";
+import { runLink } from "../src/run/stateful.js";
+import { RESOURCE_LINKS, type ResourceLink } from "../src/spec/links.js";
+import { readSpec } from "../src/spec/openapi.js";
+import { sandboxTarget } from "../src/targets/sandbox.js";
 import {
   NOTES_SPEC,
   NOTES_TOKEN,

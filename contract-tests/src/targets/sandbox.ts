@@ -6,7 +6,7 @@
 import { availableProviders, type ProviderName, startSandbox } from "@specyard/sandbox";
 import { secretKeySigner, signIn } from "@specyard/siws";
 import nacl from "tweetnacl";
-import { type Target, TargetError, TargetSkip } from "./targets.js";
+import { type Target, TargetError, TargetSkip } from "./target.js";
 
 type Credentials = Record<string, string>;
 

@@ -4,8 +4,8 @@
  * `oneOf` / `anyOf` / `allOf` / `not`, `nullable`), with boundary values favoured.
  */
 import fc from "fast-check";
-import type { Schema } from "./openapi.js";
-import { isValid } from "./validate.js";
+import type { Schema } from "../spec/openapi.js";
+import { isValid } from "../spec/validate.js";
 
 /** Size limits that keep generated requests small enough to send thousands of them. */
 export const LIMITS = {

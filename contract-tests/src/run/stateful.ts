@@ -4,13 +4,18 @@
  * reads it again. A failing chain is shrunk to a minimal create request.
  */
 import fc from "fast-check";
-import { type Case, caseArbitraries } from "./cases.js";
-import { type Chain, type CheckName, type Exchange, STATEFUL, type StatefulCheck } from "./checks.js";
-import { type Context, execute, failureOf } from "./exchange.js";
-import { pointer, type Reader, type ResourceLink, type SetupStep } from "./links.js";
-import type { ApiSpec, Operation } from "./openapi.js";
-import type { Failure, Outcome } from "./runner.js";
-import type { TargetSession } from "./targets.js";
+import { type Case, caseArbitraries } from "../cases/cases.js";
+import {
+  type Chain,
+  type CheckName,
+  type Exchange,
+  STATEFUL,
+  type StatefulCheck,
+} from "../exchange/checks.js";
+import { type Context, execute, type Failure, failureOf, type Outcome } from "../exchange/exchange.js";
+import type { TargetSession } from "../exchange/session.js";
+import { pointer, type Reader, type ResourceLink, type SetupStep } from "../spec/links.js";
+import type { ApiSpec, Operation } from "../spec/openapi.js";
 
 type Vars = Record<string, string>;
 

@@ -1,10 +1,10 @@
 /** Test cases of one operation: valid requests, invalid ones, ones without a required header or credentials. */
 import fc from "fast-check";
-import { arbitraryFor } from "./generate.js";
-import { allowedTypes, describe, mutationsFor, wrongType } from "./mutate.js";
-import type { MediaType, Operation, Parameter } from "./openapi.js";
-import { parameterValid, received, sendable } from "./params.js";
-import { isValidParameter } from "./validate.js";
+import { allowedTypes, describe, mutationsFor, wrongType } from "../generate/mutations.js";
+import { parameterValid, received, sendable } from "../generate/parameters.js";
+import { arbitraryFor } from "../generate/values.js";
+import type { MediaType, Operation, Parameter } from "../spec/openapi.js";
+import { isValidParameter } from "../spec/validate.js";
 
 /**
  * `positive`: valid requests with credentials; `negative`: one part made invalid;

@@ -1,6 +1,6 @@
 /** Parameter serialization (OpenAPI `style` / `explode`) and what the server reads back. */
-import type { Parameter } from "./openapi.js";
-import { isValidParameter } from "./validate.js";
+import type { Parameter } from "../spec/openapi.js";
+import { isValidParameter } from "../spec/validate.js";
 
 const text = (v: unknown): string => (v === null || v === undefined ? "" : String(v));
 

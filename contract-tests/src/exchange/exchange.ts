@@ -1,11 +1,10 @@
 /** Sending one case and recording the exchange; turning a failed check into a `Failure`. */
 import { createHash } from "node:crypto";
-import type { Case, Phase } from "./cases.js";
+import type { Case, Phase } from "../cases/cases.js";
+import type { ApiSpec, Operation } from "../spec/openapi.js";
 import type { CheckName, Exchange, ProxyViolation } from "./checks.js";
-import { prepareRequest, redactText, send } from "./http.js";
-import type { ApiSpec, Operation } from "./openapi.js";
-import type { Failure } from "./runner.js";
-import type { TargetSession } from "./targets.js";
+import { prepareRequest, redactText, type ShownRequest, send } from "./http.js";
+import type { TargetSession } from "./session.js";
 
 /** Response bodies kept in reports, in characters. */
 const BODY_LIMIT = 2000;
@@ -16,6 +15,33 @@ export interface Context {
   session: TargetSession;
   target: string;
 }
+
+/** A failed check with everything needed to understand and replay it. */
+export interface Failure {
+  id: string;
+  target: string;
+  provider: string;
+  operation: string;
+  check: CheckName;
+  phase: Phase;
+  message: string;
+  /** The shrunk request, credentials redacted. */
+  request: ShownRequest;
+  curl: string;
+  response?: { status: number; headers: Record<string, string>; body: string };
+  error?: string;
+  /** fast-check replay data: the phase's seed, the counterexample path and the run count. */
+  seed: number;
+  path: string;
+  runs: number;
+  /** The checks the property judged when it failed (a replay judges the same ones). */
+  activeChecks: CheckName[];
+}
+
+export type Outcome =
+  | { status: "pass" }
+  | { status: "fail"; failure: Failure }
+  | { status: "n/a"; reason: string };
 
 export async function execute(ctx: Context, phase: Phase, c: Case): Promise<Exchange> {
   const { session } = ctx;

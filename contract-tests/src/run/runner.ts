@@ -1,6 +1,6 @@
 /** Runs every check on every operation of one provider against one target session. */
 import fc from "fast-check";
-import { type Case, caseArbitraries, isSecured, PHASES, type Phase } from "./cases.js";
+import { type Case, caseArbitraries, isSecured, PHASES, type Phase } from "../cases/cases.js";
 import {
   CHECK_NAMES,
   CHECKS,
@@ -10,13 +10,13 @@ import {
   notApplicableReason,
   STATEFUL,
   STATEFUL_CHECKS,
-} from "./checks.js";
-import { type Context, execute, failureOf, hash } from "./exchange.js";
-import { credentialVariable, type ShownRequest, usableAlternative } from "./http.js";
-import { RESOURCE_LINKS, type ResourceLink } from "./links.js";
-import type { ApiSpec } from "./openapi.js";
+} from "../exchange/checks.js";
+import { type Context, execute, type Failure, failureOf, hash, type Outcome } from "../exchange/exchange.js";
+import { credentialVariable, usableAlternative } from "../exchange/http.js";
+import type { TargetSession } from "../exchange/session.js";
+import { RESOURCE_LINKS, type ResourceLink } from "../spec/links.js";
+import type { ApiSpec } from "../spec/openapi.js";
 import { runLink } from "./stateful.js";
-import type { TargetSession } from "./targets.js";
 
 export interface RunOptions {
   /** Generated cases per operation and phase. */
@@ -39,33 +39,6 @@ export interface Progress {
   operation: string;
   failed: number;
 }
-
-/** A failed check with everything needed to understand and replay it. */
-export interface Failure {
-  id: string;
-  target: string;
-  provider: string;
-  operation: string;
-  check: CheckName;
-  phase: Phase;
-  message: string;
-  /** The shrunk request, credentials redacted. */
-  request: ShownRequest;
-  curl: string;
-  response?: { status: number; headers: Record<string, string>; body: string };
-  error?: string;
-  /** fast-check replay data: the phase's seed, the counterexample path and the run count. */
-  seed: number;
-  path: string;
-  runs: number;
-  /** The checks the property judged when it failed (a replay judges the same ones). */
-  activeChecks: CheckName[];
-}
-
-export type Outcome =
-  | { status: "pass" }
-  | { status: "fail"; failure: Failure }
-  | { status: "n/a"; reason: string };
 
 export interface OperationResult {
   operation: string;
@@ -218,8 +191,6 @@ async function runPhase(
 }
 
 /** Each operation and phase gets its own seed, so that one can be replayed alone. */
-export { failureId } from "./exchange.js";
-
 export const phaseSeed = (seed: number, operation: string, phase: Phase) =>
   hash(`${seed} ${operation} ${phase}`).readInt32BE(0);
 

@@ -8,6 +8,8 @@
  * `not` only a type that no branch accepts is used.
  */
 import fc from "fast-check";
+import type { Schema } from "../spec/openapi.js";
+import { isValid } from "../spec/validate.js";
 import {
   arbitraryFor,
   branches,
@@ -17,9 +19,7 @@ import {
   integers,
   LIMITS,
   nonNull,
-} from "./generate.js";
-import type { Schema } from "./openapi.js";
-import { isValid } from "./validate.js";
+} from "./values.js";
 
 export interface Mutation {
   /** JSON Pointer-like location of the broken value inside the whole value (`` for the root). */

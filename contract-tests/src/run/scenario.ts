@@ -5,10 +5,10 @@
  * asserts the status and the fields that matter. A failure names the step and shows its curl
  * (credentials redacted) and the response.
  */
-import { CHECKS, type CheckName, type Exchange } from "./checks.js";
-import { credentialVariable, curlOf, redactText, type ShownRequest } from "./http.js";
-import type { ApiSpec, Operation } from "./openapi.js";
-import type { TargetSession } from "./targets.js";
+import { CHECKS, type CheckName, type Exchange } from "../exchange/checks.js";
+import { credentialVariable, curlOf, redactText, type ShownRequest } from "../exchange/http.js";
+import type { TargetSession } from "../exchange/session.js";
+import type { ApiSpec, Operation } from "../spec/openapi.js";
 
 /** One request of a step. `path` is concrete (`/v1/feed/abc`); it is matched to the spec's operation. */
 export interface ScenarioRequest {

@@ -1,9 +1,9 @@
 /** The checks, named as Schemathesis names them. Each judges one exchange (request + response). */
-import type { Case, Phase } from "./cases.js";
+import type { Case, Phase } from "../cases/cases.js";
+import { pointer, type Reader, type ResourceLink } from "../spec/links.js";
+import { type Operation, type ResponseSpec, responseFor } from "../spec/openapi.js";
+import { describeErrors, isValidParameter, schemaErrors } from "../spec/validate.js";
 import type { ReceivedResponse, ShownRequest } from "./http.js";
-import { pointer, type Reader, type ResourceLink } from "./links.js";
-import { type Operation, type ResponseSpec, responseFor } from "./openapi.js";
-import { describeErrors, isValidParameter, schemaErrors } from "./validate.js";
 
 export const CHECK_NAMES = [
   "not_a_server_error",

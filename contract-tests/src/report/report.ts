@@ -1,9 +1,10 @@
 /** Reports: a terminal table per provider, JUnit XML, one self-contained HTML file, failures.json for replays. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CHECK_NAMES, type CheckName } from "./checks.js";
-import type { Failure, Outcome, ProviderResult } from "./runner.js";
-import type { ScenarioFailure, ScenarioResult } from "./scenarios.js";
+import { CHECK_NAMES, type CheckName } from "../exchange/checks.js";
+import type { Failure, Outcome } from "../exchange/exchange.js";
+import type { ProviderResult } from "../run/runner.js";
+import type { ScenarioFailure, ScenarioResult } from "../run/scenario.js";
 
 export interface RunInfo {
   seed: number;

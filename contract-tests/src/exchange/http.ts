@@ -1,7 +1,7 @@
 /** Turns a case into an HTTP request, sends it, and renders it (credentials redacted) as curl. */
-import { bodyKind, type Case } from "./cases.js";
-import type { ApiSpec, Operation, SecurityScheme } from "./openapi.js";
-import { queryPairs, simpleValue } from "./params.js";
+import { bodyKind, type Case } from "../cases/cases.js";
+import { queryPairs, simpleValue } from "../generate/parameters.js";
+import type { ApiSpec, Operation, SecurityScheme } from "../spec/openapi.js";
 
 /** Where credentials come from: the raw value of a security scheme, if any. */
 export interface CredentialSource {
