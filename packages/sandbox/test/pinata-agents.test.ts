@@ -771,7 +771,7 @@ describe("Pinata Agents sandbox: skills and ClawHub", () => {
     await expectStatus(
       "/v0/clawhub",
       "get",
-      pinata.GET("/v0/clawhub", { params: { query: { sort: "random" } } }),
+      pinata.GET("/v0/clawhub", { params: { query: { sort: "random" as never } } }),
       400,
     );
     await expectStatus(
