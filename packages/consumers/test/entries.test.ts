@@ -52,6 +52,8 @@ function expectations(config: WorldConfig): Record<string, (observed: unknown) =
         feeds: expect.arrayContaining([config.pipeagent.feedPath]),
         denied: "AuthenticationError",
       }),
+    "@specyard/http ./files": (o) =>
+      expect(o).toEqual({ text: '{"v":1}', mode: "600", refused: "FileExistsError", left: ["state.json"] }),
     "@specyard/poll .": (o) => expect(o).toEqual({ value: 3, attempts: 3 }),
     "@specyard/siws .": (o) => expect(o).toBe(config.pipe.wallet),
     "@specyard/siws ./node": (o) => expect(o).toBe(config.pipe.wallet),
