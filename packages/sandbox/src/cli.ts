@@ -10,7 +10,7 @@ import { quietNativeAddonWarning } from "./cli/quiet.js";
 import { untilSignal } from "./cli/signals.js";
 import { runUp, UP_USAGE } from "./cli/up.js";
 import { parseFaults } from "./framework/faults.js";
-import { availableProviders, PROVIDERS, type ProviderName, startSandbox } from "./index.js";
+import { availableProviders, PROVIDERS, type ProviderName, startSandbox } from "./registry.js";
 
 const usage = `usage: specyard-sandbox <${PROVIDERS.join("|")}> [--port N] [--host H] [--seed S] [--data-dir DIR] [--faults RULES] [--cors-origin ORIGIN]… [--no-rate-limits]
        specyard-sandbox up [providers…] [options]     (all five, with credentials and a .env; up --help)

@@ -13,7 +13,7 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/clien
 import bs58 from "bs58";
 import { afterEach, describe, expect, it } from "vitest";
 import { ACTION_DESCRIPTIONS, type ProviderName } from "../src/index.js";
-import { providerDefinition } from "../src/onboarding/actions.js";
+import { providerDefinition } from "../src/registry.js";
 
 // The SDK's notice about its future Node 22 requirement is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";

@@ -1,8 +1,8 @@
 /** `specyard-sandbox actions [provider] [--json]`: the admin actions and their arguments. */
 import { parseArgs } from "node:util";
-import type { ProviderName } from "../index.js";
 import { formatActions, listActions } from "../onboarding/actions.js";
 import { PORT_OFFSETS } from "../onboarding/up.js";
+import type { ProviderName } from "../registry.js";
 
 const PROVIDERS = Object.keys(PORT_OFFSETS) as ProviderName[];
 

@@ -3,9 +3,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseFaults } from "../framework/faults.js";
-import type { ProviderName } from "../index.js";
 import { ENV_MARKER } from "../onboarding/files.js";
 import { DEFAULT_PORT_BASE, PORT_OFFSETS, type UpOptions, type UpResult, up } from "../onboarding/up.js";
+import type { ProviderName } from "../registry.js";
 import { untilSignal } from "./signals.js";
 
 const PROVIDERS = Object.keys(PORT_OFFSETS) as ProviderName[];

@@ -5,7 +5,7 @@
  * compares the two).
  */
 import type { ProviderDefinition } from "../framework/types.js";
-import type { ProviderName } from "../index.js";
+import { type ProviderName, providerDefinition } from "../registry.js";
 
 export interface ActionArgument {
   name: string;
@@ -287,23 +287,6 @@ export const ACTION_DESCRIPTIONS: Record<ProviderName, Record<string, ActionDesc
     },
   },
 };
-
-/** The provider's definition, loaded on demand (as `startSandbox` does). */
-export async function providerDefinition(provider: ProviderName): Promise<ProviderDefinition<unknown>> {
-  switch (provider) {
-    case "pipe-storage":
-      return (await import("../providers/pipe-storage/index.js")).pipeStorage as ProviderDefinition<unknown>;
-    case "pipeagent":
-      return (await import("../providers/pipeagent/index.js")).pipeagent as ProviderDefinition<unknown>;
-    case "pipedai":
-      return (await import("../providers/pipedai/index.js")).pipedai as ProviderDefinition<unknown>;
-    case "atelier":
-      return (await import("../providers/atelier/index.js")).atelier as ProviderDefinition<unknown>;
-    case "pinata-agents":
-      return (await import("../providers/pinata-agents/index.js"))
-        .pinataAgents as ProviderDefinition<unknown>;
-  }
-}
 
 export interface ListedAction extends ActionDescription {
   name: string;

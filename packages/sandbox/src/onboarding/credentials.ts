@@ -7,10 +7,10 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { writePrivateFileSync } from "@specyard/http/files";
 import bs58 from "bs58";
 import nacl from "tweetnacl";
 import type { Sandbox } from "../framework/server.js";
-import { writePrivateFile } from "./files.js";
 
 export interface PipeCredentials {
   /** `Authorization: ApiKey <appKey>`. */
@@ -69,7 +69,7 @@ export function loadSaved(path: string): Saved {
 }
 
 export function saveSaved(path: string, saved: Saved): void {
-  writePrivateFile(path, `${JSON.stringify(saved, null, 2)}\n`, { overwrite: true });
+  writePrivateFileSync(path, `${JSON.stringify(saved, null, 2)}\n`);
 }
 
 interface Answer<T> {
@@ -134,7 +134,7 @@ export async function pipeCredentials(
   else {
     secretKey = nacl.sign.keyPair().secretKey;
     mkdirSync(dirname(keypairPath), { recursive: true, mode: 0o700 });
-    writePrivateFile(keypairPath, JSON.stringify([...secretKey]));
+    writePrivateFileSync(keypairPath, JSON.stringify([...secretKey]), { overwrite: false });
   }
   const wallet = bs58.encode(secretKey.subarray(32));
   const known = await sandbox.admin.act("user", { wallet }).then(

@@ -6,11 +6,12 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { writePrivateFileSync } from "@specyard/http/files";
 import type { FaultRule } from "../framework/faults.js";
 import { runSandbox, type Sandbox } from "../framework/server.js";
 import type { SandboxOptions } from "../framework/types.js";
-import type { ProviderName } from "../index.js";
-import { providerDefinition } from "./actions.js";
+import type { ProviderName } from "../registry.js";
+import { providerDefinition } from "../registry.js";
 import {
   type AtelierCredentials,
   atelierCredentials,
@@ -26,7 +27,7 @@ import {
   type Saved,
   saveSaved,
 } from "./credentials.js";
-import { envFileText, writePrivateFile } from "./files.js";
+import { envFileText } from "./files.js";
 
 export type {
   AtelierCredentials,
@@ -221,7 +222,7 @@ export async function up(options: UpOptions = {}): Promise<UpResult> {
     }
     if (savedPath) saveSaved(savedPath, saved);
     const envFile = options.envFile === undefined ? undefined : resolve(options.envFile);
-    if (envFile) writePrivateFile(envFile, envFileText(env), { overwrite: true });
+    if (envFile) writePrivateFileSync(envFile, envFileText(env));
 
     return {
       sandboxes: providers.flatMap((name) => {
