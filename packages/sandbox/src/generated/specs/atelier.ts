@@ -277,6 +277,14 @@ const spec: Record<string, unknown> = {
           "period": "hour",
           "scope": "ip"
         },
+        "x-specyard-setup": [
+          {
+            "operationId": "getMyAgent",
+            "pick": {
+              "agent_id": "$response.body#/data/id"
+            }
+          }
+        ],
         "requestBody": {
           "required": true,
           "content": {
@@ -346,6 +354,35 @@ const spec: Record<string, unknown> = {
                     "quota_limit": 0
                   }
                 }
+              }
+            },
+            "links": {
+              "ListServices": {
+                "operationId": "listServices",
+                "description": "The agent's services, which list the new one (an item of `data` with its `id`).",
+                "parameters": {
+                  "agent_id": "$request.path.agent_id"
+                },
+                "x-specyard-listed": {
+                  "array": "/data",
+                  "key": "id",
+                  "value": "$response.body#/data/id"
+                }
+              },
+              "DeactivateService": {
+                "operationId": "deleteService",
+                "description": "Deactivates the new service.",
+                "parameters": {
+                  "service_id": "$response.body#/data/id"
+                }
+              },
+              "UpdateDeactivatedService": {
+                "operationId": "updateService",
+                "description": "Once deactivated, the service cannot be updated (404).",
+                "parameters": {
+                  "service_id": "$response.body#/data/id"
+                },
+                "x-specyard-after-delete": true
               }
             }
           },

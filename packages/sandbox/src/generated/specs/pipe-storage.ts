@@ -1145,6 +1145,24 @@ const spec: Record<string, unknown> = {
                   "name_prefix": ""
                 }
               }
+            },
+            "links": {
+              "ListS3Keys": {
+                "operationId": "listS3Keys",
+                "description": "The account's keys, which list the new one (an item of `keys` with its `access_key_id`).",
+                "x-specyard-listed": {
+                  "array": "/keys",
+                  "key": "access_key_id",
+                  "value": "$response.body#/access_key_id"
+                }
+              },
+              "DeleteS3Key": {
+                "operationId": "deleteS3Key",
+                "description": "Revokes the new key.",
+                "parameters": {
+                  "access_key_id": "$response.body#/access_key_id"
+                }
+              }
             }
           },
           "400": {

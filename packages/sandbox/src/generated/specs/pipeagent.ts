@@ -49,6 +49,16 @@ const spec: Record<string, unknown> = {
         "x-conditional-rules": [
           "`schema_definition` is required unless `status` is `draft`; prices must agree with `price_type`; `is_public` cannot be set (400 otherwise)."
         ],
+        "x-specyard-body": {
+          "omit": [
+            "id",
+            "price_per_1k",
+            "one_time_price_cents"
+          ],
+          "set": {
+            "price_type": "free"
+          }
+        },
         "tags": [
           "Feed management"
         ],
@@ -156,6 +166,15 @@ const spec: Record<string, unknown> = {
                   "last_sync_at": null,
                   "created_at": "2025-06-01T12:00:00Z",
                   "updated_at": "2025-06-01T12:00:00Z"
+                }
+              }
+            },
+            "links": {
+              "ReadFeedMetadata": {
+                "operationId": "getFeedMetadata",
+                "description": "The new feed's metadata, read by its id.",
+                "parameters": {
+                  "id": "$response.body#/id"
                 }
               }
             }

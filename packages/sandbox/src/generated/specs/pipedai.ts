@@ -307,6 +307,17 @@ const spec: Record<string, unknown> = {
                   "createdAt": "2025-06-01T09:35:00Z"
                 }
               }
+            },
+            "links": {
+              "ListWorkspaces": {
+                "operationId": "listWorkspaces",
+                "description": "The caller's workspaces, which list the new one (an item of `items` with its `id`).",
+                "x-specyard-listed": {
+                  "array": "/items",
+                  "key": "id",
+                  "value": "$response.body#/id"
+                }
+              }
             }
           },
           "400": {
@@ -804,6 +815,20 @@ const spec: Record<string, unknown> = {
         "operationId": "createApiKey",
         "summary": "Create an API key",
         "description": "Mints a key from `{ name, prefix }`. Needs admin+. `prefix: \"pwk\"` mints a `pwk_` bearer key\nfor external systems. The secret is returned once, in `token`.\n",
+        "x-specyard-setup": [
+          {
+            "operationId": "listWorkspaces",
+            "pick": {
+              "wsId": "$response.body#/items/0/id"
+            }
+          },
+          {
+            "operationId": "listEnvironments",
+            "pick": {
+              "envId": "$response.body#/items/0/id"
+            }
+          }
+        ],
         "requestBody": {
           "required": true,
           "content": {
@@ -836,6 +861,28 @@ const spec: Record<string, unknown> = {
                     "lastUsedAt": null
                   },
                   "token": "pwk_4b1d7e0c93a84f5e8d2b6a1c0e7f9f2c"
+                }
+              }
+            },
+            "links": {
+              "ListApiKeys": {
+                "operationId": "listApiKeys",
+                "description": "The environment's keys, which list the new one (an item of `items` with its `id`).",
+                "parameters": {
+                  "envId": "$request.path.envId"
+                },
+                "x-specyard-listed": {
+                  "array": "/items",
+                  "key": "id",
+                  "value": "$response.body#/apiKey/id"
+                }
+              },
+              "DeleteApiKey": {
+                "operationId": "deleteApiKey",
+                "description": "Revokes the new key.",
+                "parameters": {
+                  "envId": "$request.path.envId",
+                  "keyId": "$response.body#/apiKey/id"
                 }
               }
             }
@@ -1116,6 +1163,26 @@ const spec: Record<string, unknown> = {
         "operationId": "createTrigger",
         "summary": "Create a trigger",
         "description": "Creates a trigger in the environment; the answer carries its MCP token once. Needs admin+ on the environment.",
+        "x-specyard-setup": [
+          {
+            "operationId": "listWorkspaces",
+            "pick": {
+              "wsId": "$response.body#/items/0/id"
+            }
+          },
+          {
+            "operationId": "listEnvironments",
+            "pick": {
+              "envId": "$response.body#/items/0/id"
+            }
+          }
+        ],
+        "x-specyard-body": {
+          "omit": [
+            "workerId",
+            "schedule"
+          ]
+        },
         "requestBody": {
           "required": true,
           "content": {
@@ -1157,6 +1224,22 @@ const spec: Record<string, unknown> = {
                     "deletedAt": null
                   },
                   "mcpToken": "mcp_5d0c3a9b8e7f4a6c9b2d1e0f7a8c3b4d"
+                }
+              }
+            },
+            "links": {
+              "ReadTrigger": {
+                "operationId": "getTrigger",
+                "description": "The new trigger, read by its id.",
+                "parameters": {
+                  "id": "$response.body#/trigger/id"
+                }
+              },
+              "DeleteTrigger": {
+                "operationId": "deleteTrigger",
+                "description": "Deletes the new trigger.",
+                "parameters": {
+                  "id": "$response.body#/trigger/id"
                 }
               }
             }
