@@ -1,53 +1,131 @@
 /**
- * Type-checks the ```ts examples in every package README (and the root README) against the built
- * packages, so that an example that no longer compiles fails CI. Each block becomes one module.
+ * Every fenced TypeScript block (```ts, ```typescript) of every README in the repository is
+ * type-checked, strictly, against the built packages, and then run: each block on its own, as a
+ * `node --import tsx` child, against fresh sandboxes from `up()` (one `up()` per block, so no
+ * block leans on another's state), with the variables `specyard-sandbox up` writes to `.env` in
+ * its environment and nothing else of the checker's. Exits 1 when a block does not compile or run.
+ *
+ *   pnpm check:readme [--filter TEXT] [--timeout-ms N] [--verbose]
+ *
+ * `--filter` keeps the blocks whose `README path #n` starts with TEXT; `--verbose` prints what the
+ * blocks that ran printed. A block marked
+ * ```ts compile-only is type-checked and not run (and counted as such in the summary).
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { repoRoot } from "./providers.js";
+import { blockName, findReadmes, readBlocks } from "./readme/blocks.js";
+import { typeCheck, writeBlocks } from "./readme/compile.js";
+import { runBlock } from "./readme/run.js";
 
-const out = join(repoRoot, "tools", ".readme-examples");
-rmSync(out, { recursive: true, force: true });
-mkdirSync(out, { recursive: true });
+const { values } = parseArgs({
+  options: {
+    filter: { type: "string" },
+    "timeout-ms": { type: "string", default: "60000" },
+    verbose: { type: "boolean", default: false },
+  },
+});
+const timeoutMs = Number(values["timeout-ms"]);
+const toolsDir = join(repoRoot, "tools");
+const out = join(toolsDir, ".readme-examples");
+/** Lines of a failure's output shown in the report. */
+const SHOWN = 12;
 
-const readmes = [join(repoRoot, "README.md")];
-for (const pkg of readdirSync(join(repoRoot, "packages"))) {
-  const file = join(repoRoot, "packages", pkg, "README.md");
-  if (existsSync(file)) readmes.push(file);
-}
-
-const files: string[] = [];
-for (const readme of readmes) {
-  const text = readFileSync(readme, "utf8");
-  const blocks = [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
-  const name = relative(repoRoot, readme).replace(/[/.]/g, "_");
-  blocks.forEach((block, i) => {
-    const file = join(out, `${name}_${i + 1}.mts`);
-    writeFileSync(file, `// from ${relative(repoRoot, readme)}, example ${i + 1}\n${block}\nexport {};\n`);
-    files.push(file);
-  });
-}
-
-writeFileSync(
-  join(out, "tsconfig.json"),
-  JSON.stringify({
-    extends: "../../tsconfig.base.json",
-    compilerOptions: { types: ["node"], noUnusedLocals: false, module: "NodeNext", target: "ES2022" },
-    include: ["*.mts"],
-  }),
+const readmes = findReadmes(repoRoot);
+const blocks = readBlocks(repoRoot, readmes).filter(
+  (block) => !values.filter || `${block.readme} #${block.index}`.startsWith(values.filter),
 );
-try {
-  execFileSync(process.execPath, [require_tsc(), "-p", join(out, "tsconfig.json")], {
-    stdio: "inherit",
-    cwd: join(repoRoot, "tools"),
-  });
-  console.log(`README examples: ${files.length} blocks from ${readmes.length} READMEs compile`);
-} catch {
-  console.error("README examples do not compile (see above)");
+const usedReadmes = new Set(blocks.map((block) => block.readme)).size;
+if (!blocks.length) {
+  console.error(
+    `README examples: no TypeScript block found${values.filter ? ` for "${values.filter}"` : ""}`,
+  );
+  process.exit(1);
+}
+
+// bigint-buffer (under @solana/spl-token) warns on load that it runs without its native addon,
+// which the sandboxes do not need: that one line is kept out of the report.
+const warn = console.warn;
+console.warn = (...args: unknown[]) => {
+  if (!(args.length === 1 && String(args[0]).startsWith("bigint: Failed to load bindings"))) warn(...args);
+};
+const { up } = await import("@specyard/sandbox");
+
+const written = writeBlocks(out, blocks);
+console.log(`README examples: type-checking ${blocks.length} blocks from ${usedReadmes} READMEs`);
+const compiled = typeCheck(out, written, toolsDir);
+const failures: { name: string; why: string; details: string[] }[] = [];
+if (compiled.unattributed.length) {
+  failures.push({ name: "tsc", why: "did not run cleanly", details: compiled.unattributed.slice(0, SHOWN) });
+}
+
+let passed = 0;
+let compileOnly = 0;
+for (const { block, file } of written) {
+  const name = blockName(block);
+  const errors = compiled.errors.get(file);
+  if (errors) {
+    failures.push({ name, why: "does not compile", details: errors.slice(0, SHOWN) });
+    console.log(`FAIL ${name}: does not compile`);
+    continue;
+  }
+  if (block.compileOnly) {
+    compileOnly++;
+    passed++;
+    console.log(`ok   ${name} (compile-only)`);
+    continue;
+  }
+  let sandboxes: Awaited<ReturnType<typeof up>>;
+  try {
+    sandboxes = await up({ portBase: 0 });
+  } catch (error) {
+    failures.push({ name, why: "could not start its sandboxes", details: [String(error)] });
+    console.log(`FAIL ${name}: the sandboxes did not start`);
+    continue;
+  }
+  let outcome: Awaited<ReturnType<typeof runBlock>>;
+  try {
+    outcome = await runBlock(file, sandboxes.env, { toolsDir, timeoutMs });
+  } finally {
+    await sandboxes.close();
+  }
+  const seconds = `${(outcome.durationMs / 1000).toFixed(1)} s`;
+  if (outcome.ok) {
+    passed++;
+    console.log(`ok   ${name} (${seconds})`);
+    if (values.verbose)
+      for (const line of outcome.stdout.trimEnd().split("\n")) console.log(`       ${line}`);
+    continue;
+  }
+  failures.push({ name, why: `does not run: ${outcome.reason}`, details: firstLines(outcome) });
+  console.log(`FAIL ${name}: ${outcome.reason} (${seconds})`);
+}
+
+for (const failure of failures) {
+  console.error(`\n✗ ${failure.name} ${failure.why}`);
+  for (const line of failure.details) console.error(`    ${line}`);
+}
+const failed = blocks.length - passed;
+console.log("");
+if (!failures.length) {
+  const also = compileOnly ? ` (${compileOnly} compile-only)` : "";
+  console.log(`README examples: ${blocks.length} blocks from ${usedReadmes} READMEs compile and run${also}`);
+} else if (!failed) {
+  console.log("README examples: the type-check itself failed (see above)");
+  process.exitCode = 1;
+} else {
+  console.log(`README examples: ${failed} of ${blocks.length} blocks from ${usedReadmes} READMEs fail`);
   process.exitCode = 1;
 }
+console.log(`${passed} passed, ${failed} failed`);
 
-function require_tsc(): string {
-  return join(repoRoot, "node_modules", "typescript", "bin", "tsc");
+/**
+ * The first lines of stderr (of stdout when stderr is empty), from the error itself: Node prints
+ * the source line that threw, a caret and blank lines above an uncaught error, which say less.
+ */
+function firstLines(outcome: { stdout: string; stderr: string }): string[] {
+  const lines = (outcome.stderr.trim() ? outcome.stderr : outcome.stdout).trimEnd().split("\n");
+  const caret = lines.findIndex((line) => /^\s*\^+\s*$/.test(line));
+  const from = caret >= 0 && caret < 4 ? lines.findIndex((line, i) => i > caret && line.trim()) : 0;
+  return lines.slice(Math.max(0, from), Math.max(0, from) + SHOWN);
 }
