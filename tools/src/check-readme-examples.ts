@@ -8,13 +8,13 @@
  *   pnpm check:readme [--filter TEXT] [--timeout-ms N] [--verbose]
  *
  * `--filter` keeps the blocks whose `README path #n` starts with TEXT; `--verbose` prints what the
- * blocks that ran printed. A block marked
- * ```ts compile-only is type-checked and not run (and counted as such in the summary).
+ * blocks that ran printed. A block opened with ```ts compile-only is type-checked and not run, and
+ * the summary counts it as such (no README needs one: every block runs).
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repoRoot } from "./providers.js";
-import { blockName, findReadmes, readBlocks } from "./readme/blocks.js";
+import { type Block, blockName, findReadmes, readBlocks } from "./readme/blocks.js";
 import { typeCheck, writeBlocks } from "./readme/compile.js";
 import { runBlock } from "./readme/run.js";
 
@@ -59,6 +59,10 @@ if (compiled.unattributed.length) {
   failures.push({ name: "tsc", why: "did not run cleanly", details: compiled.unattributed.slice(0, SHOWN) });
 }
 
+// Ctrl-C or SIGTERM: the block in hand is killed and its sandboxes closed, then the run ends.
+const interrupted = new AbortController();
+for (const name of ["SIGINT", "SIGTERM"] as const) process.once(name, () => interrupted.abort());
+
 let passed = 0;
 let compileOnly = 0;
 for (const { block, file } of written) {
@@ -85,9 +89,13 @@ for (const { block, file } of written) {
   }
   let outcome: Awaited<ReturnType<typeof runBlock>>;
   try {
-    outcome = await runBlock(file, sandboxes.env, { toolsDir, timeoutMs });
+    outcome = await runBlock(file, sandboxes.env, { toolsDir, timeoutMs, signal: interrupted.signal });
   } finally {
     await sandboxes.close();
+  }
+  if (interrupted.signal.aborted) {
+    console.error(`README examples: interrupted at ${name}`);
+    process.exit(130);
   }
   const seconds = `${(outcome.durationMs / 1000).toFixed(1)} s`;
   if (outcome.ok) {
@@ -97,13 +105,13 @@ for (const { block, file } of written) {
       for (const line of outcome.stdout.trimEnd().split("\n")) console.log(`       ${line}`);
     continue;
   }
-  failures.push({ name, why: `does not run: ${outcome.reason}`, details: firstLines(outcome) });
+  failures.push({ name, why: `does not run: ${outcome.reason}`, details: firstLines(outcome, block, file) });
   console.log(`FAIL ${name}: ${outcome.reason} (${seconds})`);
 }
 
 for (const failure of failures) {
   console.error(`\n✗ ${failure.name} ${failure.why}`);
-  for (const line of failure.details) console.error(`    ${line}`);
+  for (const line of failure.details.length ? failure.details : ["(no output)"]) console.error(`    ${line}`);
 }
 const failed = blocks.length - passed;
 console.log("");
@@ -123,8 +131,14 @@ console.log(`${passed} passed, ${failed} failed`);
  * The first lines of stderr (of stdout when stderr is empty), from the error itself: Node prints
  * the source line that threw, a caret and blank lines above an uncaught error, which say less.
  */
-function firstLines(outcome: { stdout: string; stderr: string }): string[] {
-  const lines = (outcome.stderr.trim() ? outcome.stderr : outcome.stdout).trimEnd().split("\n");
+function firstLines(outcome: { stdout: string; stderr: string }, block: Block, file: string): string[] {
+  const text = (outcome.stderr.trim() ? outcome.stderr : outcome.stdout).trimEnd();
+  if (!text) return [];
+  // Places in the block's module are shown as places in the README.
+  const here = new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+)(?::\\d+)?`, "g");
+  const lines = text
+    .replace(here, (_, row: string) => `${block.readme}:${block.line + Number(row) - 2}`)
+    .split("\n");
   const caret = lines.findIndex((line) => /^\s*\^+\s*$/.test(line));
   const from = caret >= 0 && caret < 4 ? lines.findIndex((line, i) => i > caret && line.trim()) : 0;
   return lines.slice(Math.max(0, from), Math.max(0, from) + SHOWN);

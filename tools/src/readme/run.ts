@@ -27,7 +27,7 @@ const KEEP = 64 * 1024;
 export function runBlock(
   file: string,
   env: Readonly<Record<string, string>>,
-  options: { toolsDir: string; timeoutMs: number },
+  options: { toolsDir: string; timeoutMs: number; signal?: AbortSignal },
 ): Promise<RunOutcome> {
   const tsx = pathToFileURL(createRequire(join(options.toolsDir, "package.json")).resolve("tsx")).href;
   const scratch = mkdtempSync(join(tmpdir(), "readme-example-"));
@@ -58,8 +58,12 @@ export function runBlock(
       timedOut = true;
       killGroup(child.pid);
     }, options.timeoutMs);
+    // The child has its own process group, so the terminal's Ctrl-C does not reach it: pass it on.
+    const interrupt = () => killGroup(child.pid);
+    options.signal?.addEventListener("abort", interrupt, { once: true });
     const finish = (outcome: Omit<RunOutcome, "stdout" | "stderr" | "durationMs">) => {
       clearTimeout(timer);
+      options.signal?.removeEventListener("abort", interrupt);
       killGroup(child.pid); // anything the block left running in the background
       rmSync(scratch, { recursive: true, force: true });
       resolve({ ...outcome, stdout, stderr, durationMs: performance.now() - started });
@@ -67,6 +71,7 @@ export function runBlock(
     child.on("error", (error) => finish({ ok: false, reason: `could not start: ${error.message}` }));
     child.on("close", (code, signal) => {
       if (timedOut) finish({ ok: false, reason: `still running after ${options.timeoutMs / 1000} s` });
+      else if (options.signal?.aborted) finish({ ok: false, reason: "interrupted" });
       else if (code === 0) finish({ ok: true });
       else finish({ ok: false, reason: signal ? `killed by ${signal}` : `exit code ${code}` });
     });
