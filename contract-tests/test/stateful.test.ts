@@ -3,16 +3,18 @@
  * provider passes, and a copy of it with one planted defect fails the check named after that defect,
  * with a shrunk reproduction.
  */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runSandbox, type Sandbox } from "@specyard/sandbox";
-import { specPath } from "@specyard/testkit";
+import { repoRoot, specPath } from "@specyard/testkit";
 import { afterEach, expect, test } from "vitest";
 import type { CheckName } from "../src/exchange/checks.js";
 import type { Failure } from "../src/exchange/exchange.js";
 import type { TargetSession } from "../src/exchange/session.js";
 import { type ProviderResult, replayFailure, runProvider } from "../src/run/runner.js";
 import { runLink } from "../src/run/stateful.js";
-import { RESOURCE_LINKS, type ResourceLink } from "../src/spec/links.js";
+import { resourceLinks } from "../src/spec/links.js";
 import { readSpec } from "../src/spec/openapi.js";
 import { sandboxTarget } from "../src/targets/sandbox.js";
 import {
@@ -26,15 +28,8 @@ import {
 } from "./notes-provider.js";
 
 const spec = readSpec(fileURLToPath(NOTES_SPEC), "notes");
-const LINKS: ResourceLink[] = [
-  {
-    resource: "note",
-    create: "POST /notes",
-    id: "/id",
-    read: { operation: "GET /notes/{id}", param: "id" },
-    delete: { operation: "DELETE /notes/{id}", param: "id" },
-  },
-];
+/** The notes spec's links: POST /notes → ReadNote (GET /notes/{id}), DeleteNote (DELETE /notes/{id}). */
+const LINKS = resourceLinks(spec);
 
 const sandboxes: Sandbox<NotesState>[] = [];
 afterEach(async () => {
@@ -174,11 +169,20 @@ test("ignored credentials fail ignored_auth on every operation", async () => {
   expect(JSON.stringify(failures(result))).not.toContain(NOTES_TOKEN);
 });
 
-test.each(Object.keys(RESOURCE_LINKS))("the links of %s hold on its real sandbox", async (provider) => {
+/** The providers whose specs declare resource links. */
+const LINKED = readdirSync(join(repoRoot, "specs"))
+  .sort()
+  .filter((provider) => resourceLinks(readSpec(specPath(provider), provider)).length > 0);
+
+test("the links read from the specs cover the providers that have resources", () => {
+  expect(LINKED).toEqual(["atelier", "pipe-storage", "pipeagent", "pipedai"]);
+});
+
+test.each(LINKED)("the links of %s hold on its real sandbox", async (provider) => {
   const session = await sandboxTarget().open(provider);
   try {
     const providerSpec = readSpec(specPath(provider), provider);
-    for (const link of RESOURCE_LINKS[provider] ?? []) {
+    for (const link of resourceLinks(providerSpec)) {
       const { outcomes } = await runLink(providerSpec, session, "sandbox", link, { seed: 5, runs: 5 });
       expect(outcomes.ensure_resource_availability?.status, link.resource).toBe("pass");
       expect(outcomes.use_after_free?.status, link.resource).toBe(link.delete ? "pass" : "n/a");

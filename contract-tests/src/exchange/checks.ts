@@ -1,7 +1,8 @@
 /** The checks, named as Schemathesis names them. Each judges one exchange (request + response). */
 import type { Case, Phase } from "../cases/cases.js";
-import { pointer, type Reader, type ResourceLink } from "../spec/links.js";
+import type { Reader, ResourceLink } from "../spec/links.js";
 import { type Operation, type ResponseSpec, responseFor } from "../spec/openapi.js";
+import { pointer } from "../spec/pointer.js";
 import { describeErrors, isValidParameter, schemaErrors } from "../spec/validate.js";
 import type { ReceivedResponse, ShownRequest } from "./http.js";
 
@@ -67,7 +68,7 @@ export interface Chain {
   readAfterDelete?: Exchange;
 }
 
-/** A check over a chain of linked calls, driven by the resource links (`src/links.ts`). */
+/** A check over a chain of linked calls, driven by the resource links of the spec (`src/spec/links.ts`). */
 export interface StatefulCheck {
   name: CheckName;
   stateful: true;
@@ -247,11 +248,12 @@ const is2xx = (ex: Exchange | undefined) =>
 
 /** Whether a list reader's answer holds the resource (undefined when the answer is no such list). */
 function listHolds(reader: Reader, ex: Exchange, id: string): boolean | undefined {
-  if (!("list" in reader) || !ex.response) return undefined;
+  const { listed } = reader;
+  if (!listed || !ex.response) return undefined;
   try {
-    const items = pointer(JSON.parse(ex.response.body), reader.list);
+    const items = pointer(JSON.parse(ex.response.body), listed.array);
     if (!Array.isArray(items)) return undefined;
-    return items.some((item) => String((item as Record<string, unknown>)?.[reader.key]) === id);
+    return items.some((item) => String((item as Record<string, unknown>)?.[listed.key]) === id);
   } catch {
     return undefined;
   }
@@ -271,8 +273,8 @@ export const STATEFUL: StatefulCheck[] = [
       if (!read) return "skip";
       const what = `${link.resource} ${id} created by ${link.create}`;
       if (!is2xx(read)) return fail(`${what}: ${link.read.operation} ${answered(read)}`);
-      if ("list" in link.read && listHolds(link.read, read, id) !== true)
-        return fail(`${what} is missing from ${link.read.operation} (${link.read.list})`);
+      if (link.read.listed && listHolds(link.read, read, id) !== true)
+        return fail(`${what} is missing from ${link.read.operation} (${link.read.listed.array})`);
       return "pass";
     },
   },
@@ -284,7 +286,7 @@ export const STATEFUL: StatefulCheck[] = [
       if (id === undefined || !is2xx(deleted) || !read) return "skip";
       const what = `${link.resource} ${id} deleted by ${link.delete?.operation} (${deleted?.response?.status})`;
       const reader = link.readAfterDelete ?? link.read;
-      if ("list" in reader) {
+      if (reader.listed) {
         if (!is2xx(read)) return fail(`${what}: ${reader.operation} ${answered(read)}`);
         return listHolds(reader, read, id) === false
           ? "pass"

@@ -14,7 +14,7 @@ import {
 import { type Context, execute, type Failure, failureOf, hash, type Outcome } from "../exchange/exchange.js";
 import { credentialVariable, usableAlternative } from "../exchange/http.js";
 import type { TargetSession } from "../exchange/session.js";
-import { RESOURCE_LINKS, type ResourceLink } from "../spec/links.js";
+import { type ResourceLink, resourceLinks } from "../spec/links.js";
 import type { ApiSpec } from "../spec/openapi.js";
 import { runLink } from "./stateful.js";
 
@@ -27,7 +27,7 @@ export interface RunOptions {
   onProgress?: (progress: Progress) => void;
   /** A stateful target: the stateful checks run over the provider's resource links. */
   stateful?: boolean;
-  /** The resource links to follow; default `RESOURCE_LINKS[provider]`. */
+  /** The resource links to follow; default those of the spec. */
   links?: ResourceLink[];
 }
 
@@ -67,7 +67,7 @@ export async function runProvider(
   // Before the other operations: those may log out or rotate the credentials.
   const linked = new Map<string, Partial<Record<CheckName, Outcome>>>();
   if (options.stateful) {
-    for (const link of options.links ?? RESOURCE_LINKS[spec.provider] ?? []) {
+    for (const link of options.links ?? resourceLinks(spec)) {
       const seed = phaseSeed(options.seed, `${link.create} → ${link.read.operation}`, "positive");
       const result = await runLink(spec, session, target, link, { seed, runs: options.runs });
       linked.set(link.create, result.outcomes);
@@ -215,7 +215,7 @@ export async function replayFailure(
   failure: Failure,
   spec: ApiSpec,
   session: TargetSession,
-  links: ResourceLink[] = RESOURCE_LINKS[spec.provider] ?? [],
+  links: ResourceLink[] = resourceLinks(spec),
 ): Promise<Failure | undefined> {
   if (failure.check in STATEFUL_CHECKS) {
     const link = links.find((l) => l.create === failure.operation);

@@ -14,8 +14,9 @@ import {
 } from "../exchange/checks.js";
 import { type Context, execute, type Failure, failureOf, type Outcome } from "../exchange/exchange.js";
 import type { TargetSession } from "../exchange/session.js";
-import { pointer, type Reader, type ResourceLink, type SetupStep } from "../spec/links.js";
+import type { LinkedCall, ResourceLink, SetupStep } from "../spec/links.js";
 import type { ApiSpec, Operation } from "../spec/openapi.js";
+import { evaluate, pointer } from "../spec/pointer.js";
 
 type Vars = Record<string, string>;
 
@@ -24,7 +25,7 @@ export interface LinkResult {
   outcomes: Partial<Record<CheckName, Outcome>>;
 }
 
-/** The operation a link names; an unknown one is a mistake in the links table. */
+/** The operation a link names (`resourceLinks` has checked that it exists). */
 function operation(spec: ApiSpec, id: string): Operation {
   const op = spec.operations.find((o) => o.id === id);
   if (!op) throw new Error(`resource link: ${spec.provider} has no operation ${id}`);
@@ -112,20 +113,17 @@ async function runChain(
   if (typeof found !== "string" && typeof found !== "number") return chain;
   const id = String(found);
   chain.id = id;
-  const read = (reader: Reader) => {
-    const op = operation(spec, reader.operation);
-    const readVars = "param" in reader ? { ...vars, [reader.param]: id } : vars;
-    return execute(ctx(op.id), "positive", plainCase(op, readVars, seed));
+  const answer = { path: c.path, body: bodyOf(create) };
+  const call = (linked: LinkedCall) => {
+    const op = operation(spec, linked.operation);
+    const values = { ...vars };
+    for (const [name, e] of Object.entries(linked.parameters)) values[name] = String(evaluate(e, answer));
+    return execute(ctx(op.id), "positive", plainCase(op, values, seed));
   };
-  chain.read = await read(link.read);
+  chain.read = await call(link.read);
   if (!link.delete) return chain;
-  const del = operation(spec, link.delete.operation);
-  chain.delete = await execute(
-    ctx(del.id),
-    "positive",
-    plainCase(del, { ...vars, [link.delete.param]: id }, seed),
-  );
-  if (is2xx(chain.delete)) chain.readAfterDelete = await read(link.readAfterDelete ?? link.read);
+  chain.delete = await call(link.delete);
+  if (is2xx(chain.delete)) chain.readAfterDelete = await call(link.readAfterDelete ?? link.read);
   return chain;
 }
 
@@ -180,7 +178,7 @@ export async function runLink(
       try {
         chain = await runChain(spec, session, target, link, vars, c, options.seed);
       } catch (error) {
-        bug ??= error; // a bug of the suite (or of the links table), not of the target
+        bug ??= error; // a bug of the suite (or of a link in the spec), not of the target
         return true;
       }
       if (chain.id !== undefined) created++;

@@ -1,15 +1,38 @@
 /**
- * Resource links per provider: which operation creates a resource, where its id is in the answer,
- * and which operations read and delete it. The specs declare no OpenAPI `links` yet; this table
- * stands in for them (each entry is what a `links` object on the create response would say).
+ * Resource links, read from the specs. Standard OpenAPI `links` on a 2xx response of a create
+ * operation (POST or PUT) name the operations that read and delete the new resource, and fill their
+ * parameters from the answer (`$response.body#/…`, the new id) or the request (`$request.path.…`).
+ * A GET link is the read, a DELETE link the delete; other links are not followed. What `links`
+ * cannot say is in four extensions:
+ *
+ * - `x-specyard-listed: { array, key, value }` on a link: a list read — the answer's array at the
+ *   JSON pointer `array` holds an item whose field `key` equals `value` (the new id);
+ * - `x-specyard-after-delete: true` on a link: called after the delete instead of the read, to see
+ *   the resource gone (e.g. an update by id);
+ * - `x-specyard-setup: [{ operationId, pick: { name: "$response.body#/…" } }]` on the operation:
+ *   calls made first, each picked value filling the same-named path parameters of the later calls
+ *   (a parent id);
+ * - `x-specyard-body: { omit: [field…], set: { field: value } }` on the operation: top-level body
+ *   fields the sandbox needs that a schema cannot say (a cron syntax, a real worker id).
+ *
+ * The links of one create must agree on one `$response.body#/…` pointer: the new resource's id.
  */
+import { type ApiSpec, type Operation, type Schema, SpecError } from "./openapi.js";
+import { type Expression, expression } from "./pointer.js";
 
-/** How a created resource is found again. */
-export type Reader =
-  /** A read by id: 2xx while the resource exists, 404 or 410 once it is deleted. */
-  | { operation: string; param: string }
-  /** A list that holds the resource: `list` points at the array, `key` names the id field of its items. */
-  | { operation: string; list: string; key: string };
+/** A call of the chain: an operation and where its path parameters come from. */
+export interface LinkedCall {
+  /** `GET /path/{id}`. */
+  operation: string;
+  /** Path parameter → its value, evaluated against the create request and its answer. */
+  parameters: Record<string, Expression>;
+}
+
+/** How a created resource is found again: by id (2xx while it exists, 404 or 410 once deleted), or in a list. */
+export interface Reader extends LinkedCall {
+  /** A list read: the array at the pointer `array` holds an item whose field `key` is the id. */
+  listed?: { array: string; key: string };
+}
 
 /** A call made before the chain for path parameters of the chain's operations (e.g. a parent id). */
 export interface SetupStep {
@@ -19,7 +42,7 @@ export interface SetupStep {
 }
 
 export interface ResourceLink {
-  /** Short name, for messages. */
+  /** Short name, for messages (from the create's operationId: `createApiKey` → `api key`). */
   resource: string;
   /** The create operation (`POST /path`). */
   create: string;
@@ -28,88 +51,120 @@ export interface ResourceLink {
   read: Reader;
   /** How `use_after_free` looks for a deleted resource, when not with `read` (e.g. an update by id). */
   readAfterDelete?: Reader;
-  /** The delete operation and the path parameter that takes the id, if the resource can be deleted. */
-  delete?: { operation: string; param: string };
+  /** The delete operation, if the resource can be deleted. */
+  delete?: LinkedCall;
   setup?: SetupStep[];
-  /**
-   * Top-level body fields the sandbox needs that a schema cannot say (a cron syntax, a real worker id):
-   * `omit` leaves generated ones out, `set` fixes values.
-   */
+  /** Top-level body fields: `omit` leaves generated ones out, `set` fixes values. */
   body?: { omit?: string[]; set?: Record<string, unknown> };
 }
 
-const PIPEDAI_ENVIRONMENT: SetupStep[] = [
-  { operation: "GET /api/v1/workspaces", pick: { wsId: "/items/0/id" } },
-  { operation: "GET /api/v1/workspaces/{wsId}/environments", pick: { envId: "/items/0/id" } },
-];
+/** The followed roles of a link. */
+type Role = "read" | "delete" | "readAfterDelete";
 
-export const RESOURCE_LINKS: Record<string, ResourceLink[]> = {
-  "pipe-storage": [
-    {
-      resource: "S3 key",
-      create: "POST /api/s3/keys",
-      id: "/access_key_id",
-      read: { operation: "GET /api/s3/keys", list: "/keys", key: "access_key_id" },
-      delete: { operation: "DELETE /api/s3/keys/{access_key_id}", param: "access_key_id" },
-    },
-  ],
-  pipeagent: [
-    {
-      resource: "feed",
-      create: "POST /api/v1/provider/feed/create",
-      id: "/id",
-      read: { operation: "GET /v1/feed/{id}/metadata", param: "id" },
-      // Prices must agree with price_type (x-conditional-rules); an `id` would update an existing feed.
-      body: { omit: ["id", "price_per_1k", "one_time_price_cents"], set: { price_type: "free" } },
-    },
-  ],
-  pipedai: [
-    {
-      resource: "workspace",
-      create: "POST /api/v1/workspaces",
-      id: "/id",
-      read: { operation: "GET /api/v1/workspaces", list: "/items", key: "id" },
-    },
-    {
-      resource: "trigger",
-      create: "POST /api/v1/environments/{envId}/triggers",
-      id: "/trigger/id",
-      read: { operation: "GET /api/v1/triggers/{id}", param: "id" },
-      delete: { operation: "DELETE /api/v1/triggers/{id}", param: "id" },
-      setup: PIPEDAI_ENVIRONMENT,
-      body: { omit: ["workerId", "schedule"] },
-    },
-    {
-      resource: "API key",
-      create: "POST /api/v1/environments/{envId}/api-keys",
-      id: "/apiKey/id",
-      read: { operation: "GET /api/v1/environments/{envId}/api-keys", list: "/items", key: "id" },
-      delete: { operation: "DELETE /api/v1/environments/{envId}/api-keys/{keyId}", param: "keyId" },
-      setup: PIPEDAI_ENVIRONMENT,
-    },
-  ],
-  atelier: [
-    {
-      resource: "service",
-      create: "POST /agents/{agent_id}/services",
-      id: "/data/id",
-      read: { operation: "GET /agents/{agent_id}/services", list: "/data", key: "id" },
-      delete: { operation: "DELETE /services/{service_id}", param: "service_id" },
-      readAfterDelete: { operation: "PATCH /services/{service_id}", param: "service_id" },
-      setup: [{ operation: "GET /agents/me", pick: { agent_id: "/data/id" } }],
-    },
-  ],
-};
+const CREATES = ["POST", "PUT"];
 
-/** The value at a JSON pointer (RFC 6901), or undefined. */
-export function pointer(value: unknown, path: string): unknown {
-  if (path === "") return value;
-  return path
-    .slice(1)
-    .split("/")
-    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .reduce<unknown>(
-      (at, part) => (at && typeof at === "object" ? (at as Record<string, unknown>)[part] : undefined),
-      value,
-    );
+/** The resource links of a spec, in the order of their create operations. A link the suite cannot follow is a `SpecError`. */
+export function resourceLinks(spec: ApiSpec): ResourceLink[] {
+  const out: ResourceLink[] = [];
+  for (const op of spec.operations) {
+    if (!CREATES.includes(op.method)) continue;
+    const links = Object.entries(op.responses)
+      .filter(([status]) => status.startsWith("2"))
+      .flatMap(([, response]) => Object.entries(response.links));
+    const link = links.length ? linkOf(spec, op, links) : undefined;
+    if (link) out.push(link);
+  }
+  return out;
+}
+
+function linkOf(spec: ApiSpec, op: Operation, links: [string, Schema][]): ResourceLink | undefined {
+  const mistake = (message: string) => new SpecError(`${spec.provider} ${op.id}: ${message}`);
+  const roles: Partial<Record<Role, Reader>> = {};
+  const ids = new Set<string>();
+  for (const [name, link] of links) {
+    const target = byOperationId(spec, link.operationId);
+    if (!target) throw mistake(`link ${name}: no operation has operationId ${link.operationId}`);
+    const role: Role | undefined =
+      link["x-specyard-after-delete"] === true
+        ? "readAfterDelete"
+        : ({ GET: "read", DELETE: "delete" } as const)[target.method];
+    if (!role) continue;
+    if (roles[role]) throw mistake(`more than one ${role} link`);
+    const parameters: Record<string, Expression> = {};
+    for (const [key, value] of Object.entries<unknown>(link.parameters ?? {})) {
+      const e = expression(value);
+      const param = key.replace(/^path\./, "");
+      if (!e) throw mistake(`link ${name}: the suite cannot evaluate ${String(value)}`);
+      if (!target.parameters.some((p) => p.in === "path" && p.name === param))
+        throw mistake(`link ${name}: ${key} is not a path parameter of ${target.id}`);
+      if (e.from === "response.body") ids.add(e.pointer);
+      parameters[param] = e;
+    }
+    const reader: Reader = { operation: target.id, parameters };
+    const listed = link["x-specyard-listed"] as Schema | undefined;
+    if (listed) {
+      const value = expression(listed.value);
+      if (
+        value?.from !== "response.body" ||
+        typeof listed.array !== "string" ||
+        typeof listed.key !== "string"
+      )
+        throw mistake(`link ${name}: x-specyard-listed needs array, key and a $response.body#/… value`);
+      ids.add(value.pointer);
+      reader.listed = { array: listed.array, key: listed.key };
+    }
+    roles[role] = reader;
+  }
+  const { read, delete: deleted, readAfterDelete } = roles;
+  if (!read) {
+    if (deleted || readAfterDelete) throw mistake("a delete link without a read (GET) link");
+    return undefined;
+  }
+  if (ids.size !== 1)
+    throw mistake(`the links must agree on one $response.body#/… id, found ${[...ids].join(", ") || "none"}`);
+  const setup = setupOf(spec, op, mistake);
+  const body = op.extensions["x-specyard-body"] as ResourceLink["body"] | undefined;
+  return {
+    resource: resourceName(op.operationId),
+    create: op.id,
+    id: [...ids][0] as string,
+    read,
+    ...(readAfterDelete ? { readAfterDelete } : {}),
+    ...(deleted ? { delete: { operation: deleted.operation, parameters: deleted.parameters } } : {}),
+    ...(setup ? { setup } : {}),
+    ...(body ? { body } : {}),
+  };
+}
+
+export const byOperationId = (spec: ApiSpec, operationId: unknown): Operation | undefined =>
+  operationId === undefined ? undefined : spec.operations.find((o) => o.operationId === operationId);
+
+function setupOf(
+  spec: ApiSpec,
+  op: Operation,
+  mistake: (message: string) => SpecError,
+): SetupStep[] | undefined {
+  const steps = op.extensions["x-specyard-setup"];
+  if (steps === undefined) return undefined;
+  if (!Array.isArray(steps)) throw mistake("x-specyard-setup must be a list of calls");
+  return steps.map((step: Schema) => {
+    const target = byOperationId(spec, step.operationId);
+    if (!target) throw mistake(`x-specyard-setup: no operation has operationId ${step.operationId}`);
+    const pick: Record<string, string> = {};
+    for (const [name, value] of Object.entries<unknown>(step.pick ?? {})) {
+      const e = expression(value);
+      if (e?.from !== "response.body")
+        throw mistake(`x-specyard-setup: pick ${name} is no $response.body#/…`);
+      pick[name] = e.pointer;
+    }
+    return { operation: target.id, pick };
+  });
+}
+
+/** `createApiKey` → `api key`, `createS3Key` → `S3 key`; words in capitals or with digits stay. */
+export function resourceName(operationId: string | undefined): string {
+  const words = (operationId ?? "").split(/(?<=[a-z0-9])(?=[A-Z])/).filter(Boolean);
+  if (/^(create|add|register|new|put|post)$/i.test(words[0] ?? "")) words.shift();
+  const name = words.map((w) => (/^[A-Z][a-z]+$/.test(w) ? w.toLowerCase() : w)).join(" ");
+  return name || "resource";
 }

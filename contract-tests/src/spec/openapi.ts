@@ -31,6 +31,8 @@ export interface ResponseSpec {
   headers: Record<string, { required: boolean; schema: Schema | undefined }>;
   /** Media type → schema; empty when the response has no body. */
   content: Record<string, MediaType>;
+  /** Its OpenAPI `links` by name, as written (with their `x-` extensions); see `links.ts`. */
+  links: Record<string, Schema>;
 }
 
 /** One way to authenticate: every scheme named in it, all at once. */
@@ -60,6 +62,8 @@ export interface Operation {
    * may still break one and get a 400, which `positive_data_acceptance` then accepts.
    */
   conditionalRules: string[];
+  /** The operation's `x-` extensions, as written. */
+  extensions: Record<string, unknown>;
 }
 
 export interface ApiSpec {
@@ -111,6 +115,7 @@ export function buildSpec(raw: unknown, provider: string): ApiSpec {
                 ]),
               ),
               content: mediaTypes(response.content),
+              links: response.links ?? {},
             },
           ]),
         ),
@@ -118,6 +123,7 @@ export function buildSpec(raw: unknown, provider: string): ApiSpec {
         conditionalRules: Array.isArray(op["x-conditional-rules"])
           ? op["x-conditional-rules"].map(String)
           : [],
+        extensions: Object.fromEntries(Object.entries(op).filter(([key]) => key.startsWith("x-"))),
       });
     }
   }
