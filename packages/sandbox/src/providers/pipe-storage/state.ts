@@ -1,4 +1,9 @@
-/** The Pipe storage sandbox's state: plain JSON (bigints for money), persisted whole. */
+/**
+ * The Pipe storage sandbox's state: plain JSON (bigints for money), persisted whole, and the small
+ * helpers every part of the provider shares.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { ProviderContext } from "../../framework/types.js";
 
 export type AccountState = "active" | "frozen" | "purge_scheduled" | "purged";
 export type IntentStatus = "pending" | "processing" | "credited" | "cancelled" | "expired";
@@ -82,6 +87,27 @@ export interface PipeSettings {
 
 export const DEFAULT_SETTINGS: PipeSettings = { rotateRefreshTokens: false };
 
+/**
+ * The `configure` admin action: `{rotateRefreshTokens: true}` makes every refresh return a new
+ * refresh token and treats a second use of an old one as theft (the session is revoked). Without
+ * input it shows the current settings.
+ */
+export function configure(ctx: Ctx, input: Record<string, unknown>): PipeSettings {
+  const settings: PipeSettings = { ...DEFAULT_SETTINGS, ...ctx.state.settings };
+  if (input.rotateRefreshTokens !== undefined) {
+    if (typeof input.rotateRefreshTokens !== "boolean")
+      throw new Error("rotateRefreshTokens must be a boolean");
+    settings.rotateRefreshTokens = input.rotateRefreshTokens;
+  }
+  const unknown = Object.keys(input).filter((name) => !(name in DEFAULT_SETTINGS));
+  if (unknown.length)
+    throw new Error(
+      `unknown setting ${unknown.join(", ")}; have: ${Object.keys(DEFAULT_SETTINGS).join(", ")}`,
+    );
+  ctx.state.settings = settings;
+  return settings;
+}
+
 export interface PipeState {
   /** Missing in state saved before settings existed: the defaults apply. */
   settings?: PipeSettings;
@@ -102,6 +128,15 @@ export interface PipeState {
   /** Raw USDC units charged per started MiB downloaded. */
   egressPerMiBRaw: bigint;
 }
+
+export type Ctx = ProviderContext<PipeState>;
+
+export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+/** A random base64url token of `bytes` bytes. */
+export const token = (bytes = 32) => randomBytes(bytes).toString("base64url");
+export const iso = (ms: number) => new Date(ms).toISOString();
+/** Raw USDC units (6 decimals) as a number of USDC. */
+export const usdc = (raw: bigint) => Number(raw) / 1e6;
 
 export function initialState(seed: string, secret: string): PipeState {
   const code = `PIPE-${seed
