@@ -1,3 +1,9 @@
+/**
+ * The sandbox framework's server: `runSandbox` starts a provider's definition on a port and handles
+ * each request (preflight, admin route, provider route, spec match, faults, guard, validation, rate
+ * limits, handler, save). CORS lives in `cors.ts`, the admin surface in `admin.ts`, reading requests
+ * and writing answers in `wire.ts`.
+ */
 import {
   createServer,
   type IncomingMessage,
@@ -7,9 +13,11 @@ import {
 } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { ADMIN_PREFIX, adminMethods, adminRoute, type SandboxAdmin } from "./admin.js";
 import { SandboxClock } from "./clock.js";
-import { FaultPlan, type FaultRule, type FaultSpec } from "./faults.js";
-import { stringify, toWireJson } from "./json.js";
+import { allowHeader, corsPolicy, isPreflight, preflightAnswer, USUAL_METHODS, withCors } from "./cors.js";
+import { FaultPlan, type FaultSpec } from "./faults.js";
+import { stringify } from "./json.js";
 import { StateFile } from "./persist.js";
 import { seededRandom } from "./random.js";
 import { RateLimits, rateLimitHeaders } from "./ratelimit.js";
@@ -22,66 +30,9 @@ import type {
   SandboxRequest,
   SandboxResponse,
 } from "./types.js";
+import { MAX_BODY, readBody, requestOf, send, sendTruncated, writeRaw } from "./wire.js";
 
-const ADMIN_PREFIX = "/__sandbox";
-const MAX_BODY = 64 * 1024 * 1024;
-/** The admin routes and their methods, for `Allow` and preflights. */
-const ADMIN_METHODS: ReadonlyArray<[RegExp, string[]]> = [
-  [/^\/state$/, ["GET"]],
-  [/^\/reset$/, ["POST"]],
-  [/^\/clock$/, ["GET", "POST"]],
-  [/^\/faults$/, ["GET", "PUT"]],
-  [/^\/stats$/, ["GET"]],
-  [/^\/actions\/[^/]+$/, ["POST"]],
-];
-/** What a preflight lists for paths outside the spec (a provider's own routes). */
-const USUAL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
-/** Origins every sandbox admits: a page served from this machine, on any port. */
-const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
-/** Headers a page may read besides the CORS-safelisted ones (each answer's own are added). */
-const EXPOSED_HEADERS = [
-  "Location",
-  "Retry-After",
-  "Retry-After-Ms",
-  "X-Request-Id",
-  "Request-Id",
-  "X-RateLimit-Limit",
-  "X-RateLimit-Remaining",
-  "X-RateLimit-Reset",
-  "RateLimit",
-  "RateLimit-Policy",
-  "ETag",
-  "Link",
-  "Content-Disposition",
-];
-const SAFELISTED = new Set([
-  "cache-control",
-  "content-language",
-  "content-length",
-  "content-type",
-  "expires",
-  "last-modified",
-  "pragma",
-  "set-cookie",
-  "vary",
-]);
-const PREFLIGHT_MAX_AGE = "600";
-
-/** What a running sandbox offers its owner besides HTTP. */
-export interface SandboxAdmin<S = unknown> {
-  clock: SandboxClock;
-  /** The live state (mutable; call `save()` after changing it by hand). */
-  state(): S;
-  /** State as the admin HTTP route shows it (secrets stripped). */
-  inspect(): unknown;
-  reset(seed?: string | number): Promise<void>;
-  setFaults(rules: FaultRule[]): void;
-  faults(): FaultRule[];
-  /** 429s the rate limiter sent, and faults applied, by kind. */
-  stats(): { rateLimited: Record<string, number>; faults: Record<string, number>; requests: number };
-  act(action: string, input?: Record<string, unknown>): Promise<unknown>;
-  save(): void;
-}
+export type { SandboxAdmin } from "./admin.js";
 
 export interface Sandbox<S = unknown> {
   provider: string;
@@ -159,7 +110,8 @@ export async function runSandbox<S>(
       process.stderr.write(
         `[sandbox ${definition.name}] ${error instanceof Error ? error.stack : String(error)}\n`,
       );
-      if (!res.headersSent) send(res, withCors(req.headers.origin, ctx.error(500, "sandbox internal error")));
+      if (!res.headersSent)
+        send(res, withCors(allowsOrigin, req.headers.origin, ctx.error(500, "sandbox internal error")));
       else res.destroy();
     });
   });
@@ -192,21 +144,8 @@ export async function runSandbox<S>(
     );
   });
 
-  /** The framework's CORS headers on an answer to `origin` (after the provider's `respond`). */
-  function withCors(origin: string | undefined, response: SandboxResponse): SandboxResponse {
-    if (!origin) return response;
-    const headers = { ...response.headers };
-    addVary(headers, "Origin");
-    const given = headerOf(headers, "access-control-allow-origin");
-    if (given === undefined && !allowsOrigin(origin)) return { ...response, headers };
-    if (given === undefined) headers["Access-Control-Allow-Origin"] = origin;
-    if (headerOf(headers, "access-control-expose-headers") === undefined)
-      headers["Access-Control-Expose-Headers"] = exposedHeaders(headers);
-    return { ...response, headers };
-  }
-
   const finish = (request: SandboxRequest, response: SandboxResponse) =>
-    withCors(request.headers.origin, definition.respond?.(request, response, ctx) ?? response);
+    withCors(allowsOrigin, request.headers.origin, definition.respond?.(request, response, ctx) ?? response);
 
   /** The spec's methods on a path, or the usual ones for a path outside it (a provider's own routes). */
   const methodsHere = (pathname: string) => {
@@ -225,17 +164,21 @@ export async function runSandbox<S>(
       return reply(request, ctx.error(413, `request body over ${MAX_BODY} bytes`));
     }
     const request = requestOf(req, url, rawBody);
-    const admin = url.pathname.startsWith(`${ADMIN_PREFIX}/`);
+    const adminPath = url.pathname.startsWith(`${ADMIN_PREFIX}/`);
     const origin = request.headers.origin;
     // A preflight from an admitted origin is answered here, before any route: one answer only.
     if (origin && isPreflight(request) && allowsOrigin(origin)) {
-      if (admin) {
+      if (adminPath) {
         const methods = adminMethods(url.pathname.slice(ADMIN_PREFIX.length));
-        return send(res, withCors(origin, preflightAnswer(request, methods ?? USUAL_METHODS)));
+        return send(res, withCors(allowsOrigin, origin, preflightAnswer(request, methods ?? USUAL_METHODS)));
       }
       return reply(request, preflightAnswer(request, methodsHere(url.pathname)));
     }
-    if (admin) return send(res, withCors(origin, await adminRoute(request.method, url, rawBody)));
+    if (adminPath)
+      return send(
+        res,
+        withCors(allowsOrigin, origin, await adminRoute(admin, ctx.error, request.method, url, rawBody)),
+      );
 
     const extra = await runtime.route?.(request);
     if (extra) return reply(request, extra);
@@ -368,48 +311,6 @@ export async function runSandbox<S>(
     }
   }
 
-  async function adminRoute(method: string, url: URL, rawBody: Buffer): Promise<SandboxResponse> {
-    const route = url.pathname.slice(ADMIN_PREFIX.length);
-    try {
-      const input = rawBody.length ? (JSON.parse(rawBody.toString("utf8")) as Record<string, unknown>) : {};
-      if (route === "/state" && method === "GET") return { status: 200, body: admin.inspect() };
-      if (route === "/reset" && method === "POST") {
-        await admin.reset(input.seed as string | undefined);
-        return { status: 200, body: { ok: true } };
-      }
-      if (route === "/clock" && method === "GET")
-        return { status: 200, body: { now: clock.now(), offsetMs: clock.offset } };
-      if (route === "/clock" && method === "POST") {
-        return {
-          status: 200,
-          body: { now: clock.advance(Number(input.advanceMs ?? 0)), offsetMs: clock.offset },
-        };
-      }
-      if (route === "/faults" && method === "GET") return { status: 200, body: admin.faults() };
-      if (route === "/faults" && method === "PUT") {
-        admin.setFaults((Array.isArray(input) ? input : (input.rules ?? [])) as FaultRule[]);
-        return { status: 200, body: admin.faults() };
-      }
-      if (route === "/stats" && method === "GET") return { status: 200, body: admin.stats() };
-      if (route.startsWith("/actions/") && method === "POST") {
-        return {
-          status: 200,
-          body: (await admin.act(route.slice("/actions/".length), input)) ?? { ok: true },
-        };
-      }
-    } catch (error) {
-      return ctx.error(400, error instanceof Error ? error.message : String(error));
-    }
-    const methods = adminMethods(route);
-    if (methods && method === "OPTIONS") return { status: 204, headers: { Allow: allowHeader(methods) } };
-    if (methods)
-      return {
-        ...ctx.error(405, `${method} is not allowed on ${url.pathname}`),
-        headers: { Allow: allowHeader(methods) },
-      };
-    return ctx.error(404, `no admin route ${method} ${route}`);
-  }
-
   const admin: SandboxAdmin<S> = {
     clock,
     state: () => ctx.state,
@@ -465,184 +366,4 @@ export async function runSandbox<S>(
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function requestOf(req: IncomingMessage, url: URL, rawBody: Buffer): SandboxRequest {
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(req.headers))
-    headers[name] = Array.isArray(value) ? value.join(", ") : value;
-  const cookies: Record<string, string> = {};
-  for (const pair of (headers.cookie ?? "").split(/;\s*/)) {
-    const at = pair.indexOf("=");
-    if (at > 0) cookies[pair.slice(0, at).trim()] = safeDecode(pair.slice(at + 1).trim());
-  }
-  return {
-    operationId: "",
-    method: (req.method ?? "GET").toUpperCase(),
-    path: url.pathname,
-    url,
-    params: {},
-    query: {},
-    rawQuery: url.searchParams,
-    headers,
-    cookies,
-    body: undefined,
-    rawBody,
-    ip: req.socket.remoteAddress ?? "127.0.0.1",
-    host: headers.host ?? "",
-  };
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        resolve(undefined);
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-function encode(response: SandboxResponse): { body: Buffer; type: string } {
-  if (response.raw !== undefined) {
-    return { body: Buffer.from(response.raw), type: response.contentType ?? "application/octet-stream" };
-  }
-  if (response.body === undefined)
-    return { body: Buffer.alloc(0), type: response.contentType ?? "application/json" };
-  return { body: Buffer.from(toWireJson(response.body)), type: response.contentType ?? "application/json" };
-}
-
-/**
- * Writes a whole HTTP/1.1 answer on a bare socket, then closes it: a refused upgrade, or a request
- * Node's parser refused (no `ServerResponse` exists for either).
- */
-function writeRaw(socket: Duplex, response: SandboxResponse) {
-  const { body, type } = encode(response);
-  const lines = [`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ""}`];
-  for (const [name, value] of Object.entries({ ...response.headers, "content-type": type }))
-    for (const each of [value].flat()) lines.push(`${name}: ${each}`);
-  lines.push(`content-length: ${body.length}`, "connection: close", "", "");
-  socket.end(Buffer.concat([Buffer.from(lines.join("\r\n")), body]));
-}
-
-// --- CORS and Allow ------------------------------------------------------------------------------
-
-/** The origins a sandbox admits: loopback ones on any port, the given exact origins, or any (`*`). */
-function corsPolicy(extra: readonly string[]): (origin: string) => boolean {
-  const any = extra.includes("*");
-  const exact = new Set(extra.filter((origin) => origin !== "*").map((origin) => normalizeOrigin(origin)));
-  return (origin) => any || LOOPBACK_ORIGIN.test(origin) || exact.has(origin.toLowerCase());
-}
-
-/** `https://App.example/` as a browser sends it: `https://app.example`. */
-function normalizeOrigin(origin: string): string {
-  try {
-    const parsed = new URL(origin);
-    return parsed.origin === "null" ? origin.toLowerCase() : parsed.origin;
-  } catch {
-    return origin.toLowerCase();
-  }
-}
-
-function isPreflight(request: SandboxRequest): boolean {
-  return request.method === "OPTIONS" && request.headers["access-control-request-method"] !== undefined;
-}
-
-/** 204 for a preflight from an admitted origin (the framework adds the origin afterwards). */
-function preflightAnswer(request: SandboxRequest, methods: readonly string[]): SandboxResponse {
-  const asked = request.headers["access-control-request-headers"];
-  return {
-    status: 204,
-    headers: {
-      "Access-Control-Allow-Methods": allowHeader(methods),
-      ...(asked ? { "Access-Control-Allow-Headers": asked } : {}),
-      // Chrome's Private Network Access: a public page may call this loopback server once admitted.
-      ...(request.headers["access-control-request-private-network"] === "true"
-        ? { "Access-Control-Allow-Private-Network": "true" }
-        : {}),
-      "Access-Control-Max-Age": PREFLIGHT_MAX_AGE,
-      Vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
-    },
-  };
-}
-
-function adminMethods(route: string): string[] | undefined {
-  return ADMIN_METHODS.find(([pattern]) => pattern.test(route))?.[1];
-}
-
-/** `Allow`: the methods answered on a path, OPTIONS included (the framework answers it). */
-function allowHeader(methods: readonly string[]): string {
-  return [...new Set([...methods, "OPTIONS"])].join(", ");
-}
-
-function headerOf(headers: Record<string, string | string[]>, name: string): string | undefined {
-  for (const [key, value] of Object.entries(headers))
-    if (key.toLowerCase() === name) return [value].flat().join(", ");
-  return undefined;
-}
-
-/** Adds a token to `Vary`, once, whatever the case of the header name already there. */
-function addVary(headers: Record<string, string | string[]>, token: string) {
-  const tokens: string[] = [];
-  for (const key of Object.keys(headers)) {
-    if (key.toLowerCase() !== "vary") continue;
-    tokens.push(...[headers[key] ?? []].flat().flatMap((value) => value.split(",")));
-    delete headers[key];
-  }
-  const seen = new Set<string>();
-  const merged = [...tokens.map((each) => each.trim()).filter(Boolean), token].filter((each) => {
-    const key = each.toLowerCase();
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-  headers.Vary = merged.join(", ");
-}
-
-/** The usual headers a client reads, and every header this answer carries beyond the safelisted. */
-function exposedHeaders(headers: Record<string, string | string[]>): string {
-  const names = new Map(EXPOSED_HEADERS.map((name) => [name.toLowerCase(), name]));
-  for (const name of Object.keys(headers)) {
-    const lower = name.toLowerCase();
-    if (!SAFELISTED.has(lower) && !lower.startsWith("access-control-") && !names.has(lower))
-      names.set(lower, name);
-  }
-  return [...names.values()].join(", ");
-}
-
-function send(res: ServerResponse, response: SandboxResponse) {
-  const { body, type } = encode(response);
-  const headers: Record<string, string | string[]> = { ...response.headers };
-  if (body.length || response.body !== undefined || response.contentType) headers["content-type"] = type;
-  headers["content-length"] = String(body.length);
-  res.writeHead(response.status, headers);
-  res.end(body);
-}
-
-function sendTruncated(res: ServerResponse, response: SandboxResponse) {
-  const { body, type } = encode(response);
-  res.writeHead(response.status, {
-    ...response.headers,
-    "content-type": type,
-    "content-length": String(body.length + 64),
-  });
-  res.write(body.subarray(0, Math.floor(body.length / 2)));
-  setTimeout(() => res.socket?.destroy(), 5);
-}
-
-/** `decodeURIComponent`, keeping a malformed escape as it came instead of throwing. */
-export function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
