@@ -1,3 +1,4 @@
+/** The S3-compatible gateway: key-scoped access to buckets, proxied to a backend store and mirrored to disk. */
 import { createHash, randomBytes } from "node:crypto";
 import http, {
   type IncomingHttpHeaders,
@@ -8,8 +9,9 @@ import http, {
 import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { authenticate } from "./auth.js";
 import { backendRequest, objectPath, type S3Backend, startFauxqsBackend } from "./backend.js";
-import { accessDenied, errorXml, notImplemented, S3Error, signatureMismatch } from "./errors.js";
+import { accessDenied, errorXml, notImplemented, S3Error } from "./errors.js";
 import { DiskMirror } from "./mirror.js";
 import {
   classify,
@@ -23,14 +25,6 @@ import {
   type S3Operation,
   type S3Target,
 } from "./scope.js";
-import {
-  MAX_PRESIGNED_SECONDS,
-  parseAmzDate,
-  parseAuthorization,
-  parsePresigned,
-  presignedSignatureMatches,
-  signatureMatches,
-} from "./sigv4.js";
 
 /** A key's scope without its secret, as `keys()` lists it. */
 export type S3KeyInfo = Omit<S3KeyScope, "secretAccessKey">;
@@ -62,7 +56,6 @@ interface Exchange {
   body?: Buffer;
 }
 
-const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 /** S3's own limit for one PUT; a body signed by its SHA-256 is held until the digest is checked. */
 const MAX_HASHED_BODY = 5 * 1024 ** 3;
 const HOP_BY_HOP = new Set([
@@ -209,7 +202,7 @@ export class S3Gateway {
       const target = parseTarget(rawPath);
       const query = parseQuery(mark < 0 ? "" : url.slice(mark + 1));
       const { operation, name } = classify(req.method ?? "", target, query, req.headers);
-      const scope = await this.authenticate(req, rawPath, query);
+      const scope = await authenticate(req, rawPath, query, { scopes: this.scopes, region: this.region });
       if (operation === "unsupported") throw notImplemented(name);
       this.authorize(scope, operation, target, query, req.headers);
       if (!continued) res.writeContinue();
@@ -244,115 +237,6 @@ export class S3Gateway {
       res.end(req.method === "HEAD" ? undefined : errorXml(s3Error, rawPath, requestId));
       if (continued) req.resume();
     }
-  }
-
-  /** Returns the request's key scope, or undefined for an anonymous request; throws when the signature fails. */
-  private async authenticate(
-    req: IncomingMessage,
-    rawPath: string,
-    query: Query,
-  ): Promise<S3KeyScope | undefined> {
-    const header = req.headers.authorization;
-    if (header === undefined) {
-      if ("X-Amz-Signature" in query) return this.authenticatePresigned(req, rawPath, query);
-      if (Object.keys(query).some((name) => /^x-amz-signature$|^signature$/i.test(name)))
-        throw accessDenied("Only AWS4-HMAC-SHA256 presigned URLs are supported.");
-      return undefined;
-    }
-    const auth = parseAuthorization(header);
-    if (!auth)
-      throw new S3Error("AuthorizationHeaderMalformed", "Use an AWS4-HMAC-SHA256 Authorization header.", 400);
-    const scope = this.scopeOf(auth.accessKeyId);
-    const amzDate = req.headers["x-amz-date"];
-    const signingDate = parseAmzDate(typeof amzDate === "string" ? amzDate : undefined);
-    if (!signingDate || !auth.signedHeaders.includes("host") || !auth.signedHeaders.includes("x-amz-date"))
-      throw accessDenied("Sign the host and x-amz-date headers.");
-    if (auth.region !== this.region || auth.service !== "s3" || auth.date !== String(amzDate).slice(0, 8))
-      throw new S3Error(
-        "AuthorizationHeaderMalformed",
-        `The credential scope is wrong; expecting region '${this.region}' and service 's3'.`,
-        400,
-      );
-    if (Math.abs(Date.now() - signingDate.getTime()) > MAX_CLOCK_SKEW_MS)
-      throw new S3Error(
-        "RequestTimeTooSkewed",
-        "The difference between the request time and the current time is too large.",
-      );
-    if (req.headers["x-amz-content-sha256"] === undefined)
-      throw new S3Error(
-        "InvalidRequest",
-        "Missing required header for this request: x-amz-content-sha256",
-        400,
-      );
-    const matches = await signatureMatches({
-      auth,
-      secretAccessKey: scope.secretAccessKey,
-      method: req.method ?? "",
-      rawPath,
-      query,
-      headers: req.headers,
-      signingDate,
-    });
-    if (!matches) throw signatureMismatch();
-    return scope;
-  }
-
-  /** The scope of a known access key. */
-  private scopeOf(accessKeyId: string): S3KeyScope {
-    const scope = this.scopes.get(accessKeyId);
-    if (!scope)
-      throw new S3Error(
-        "InvalidAccessKeyId",
-        "The AWS Access Key Id you provided does not exist in our records.",
-      );
-    return scope;
-  }
-
-  /** A presigned URL: the key's scope, once the signature, the credential scope and the expiry hold. */
-  private async authenticatePresigned(
-    req: IncomingMessage,
-    rawPath: string,
-    query: Query,
-  ): Promise<S3KeyScope> {
-    const auth = parsePresigned(query);
-    if (!auth)
-      throw new S3Error(
-        "AuthorizationQueryParametersError",
-        "Presign with X-Amz-Algorithm=AWS4-HMAC-SHA256 and its Credential, Date, Expires, SignedHeaders and Signature.",
-        400,
-      );
-    const scope = this.scopeOf(auth.accessKeyId);
-    if (!auth.signedHeaders.includes("host")) throw accessDenied("Sign the host header.");
-    if (
-      auth.region !== this.region ||
-      auth.service !== "s3" ||
-      auth.date !== auth.signingDate.toISOString().slice(0, 10).replaceAll("-", "")
-    )
-      throw new S3Error(
-        "AuthorizationQueryParametersError",
-        `The credential scope is wrong; expecting region '${this.region}' and service 's3'.`,
-        400,
-      );
-    if (auth.expiresInSeconds < 1 || auth.expiresInSeconds > MAX_PRESIGNED_SECONDS)
-      throw new S3Error(
-        "AuthorizationQueryParametersError",
-        `X-Amz-Expires must be between 1 and ${MAX_PRESIGNED_SECONDS} seconds.`,
-        400,
-      );
-    const now = Date.now();
-    if (auth.signingDate.getTime() - now > MAX_CLOCK_SKEW_MS) throw accessDenied("Request is not valid yet.");
-    if (now > auth.signingDate.getTime() + auth.expiresInSeconds * 1000)
-      throw accessDenied("Request has expired");
-    const matches = await presignedSignatureMatches({
-      auth,
-      secretAccessKey: scope.secretAccessKey,
-      method: req.method ?? "",
-      rawPath,
-      query,
-      headers: req.headers,
-    });
-    if (!matches) throw signatureMismatch();
-    return scope;
   }
 
   /** Throws unless the scope (or, anonymously, public_read) allows the operation. */
