@@ -1,6 +1,6 @@
 /** Account encodings shared by the JSON-RPC (HTTP) and its PubSub notifications. */
 import bs58 from "bs58";
-import type { AccountState } from "./chain.js";
+import type { AccountState } from "./records.js";
 
 /** Solana answers base58 data only up to this many bytes (base58 is slow). */
 const MAX_BASE58_BYTES = 128;

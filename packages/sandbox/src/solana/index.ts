@@ -1,5 +1,4 @@
 /** A local Solana ledger (LiteSVM + JSON-RPC on 127.0.0.1) for Pipe's x402 USDC top-ups. */
-export type { LedgerSnapshot, TokenBalance, TxRecord } from "./chain.js";
 export { USDC_DECIMALS, USDC_MINT } from "./chain.js";
 export type { TxError } from "./errors.js";
 export {
@@ -9,3 +8,4 @@ export {
   type PaymentRefusal,
   SolanaLedger,
 } from "./ledger.js";
+export type { LedgerSnapshot, TokenBalance, TxRecord } from "./records.js";

@@ -1,7 +1,8 @@
 /** The local Solana ledger behind Pipe's x402 USDC top-ups: a LiteSVM chain served over JSON-RPC. */
 import { getAssociatedTokenAddressSync, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from "@solana/spl-token";
 import { Keypair, PublicKey } from "@solana/web3.js";
-import { Chain, type Landed, type LedgerSnapshot, USDC_MINT } from "./chain.js";
+import { Chain, USDC_MINT } from "./chain.js";
+import type { Landed, LedgerSnapshot } from "./records.js";
 import { type RpcServer, startRpcServer } from "./rpc.js";
 
 export interface LedgerOptions {

@@ -6,8 +6,9 @@
  */
 import { PublicKey } from "@solana/web3.js";
 import type { WebSocket } from "ws";
-import type { Chain, Landed } from "./chain.js";
+import type { Chain } from "./chain.js";
 import { accountJson, UnsupportedEncoding } from "./encoding.js";
+import type { Landed } from "./records.js";
 
 type Config = Record<string, unknown>;
 

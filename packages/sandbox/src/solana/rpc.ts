@@ -10,10 +10,11 @@ import type { Duplex } from "node:stream";
 import { PublicKey } from "@solana/web3.js";
 import bs58 from "bs58";
 import { type WebSocket, WebSocketServer } from "ws";
-import { type Chain, decodeTransaction, type Landed, type TokenBalance } from "./chain.js";
+import { type Chain, decodeTransaction } from "./chain.js";
 import { accountJson, UnsupportedEncoding } from "./encoding.js";
 import { describeTxError, type TxError } from "./errors.js";
 import { PubSub } from "./pubsub.js";
+import type { Landed, TokenBalance } from "./records.js";
 
 const LAMPORTS_PER_SIGNATURE = 5000;
 
