@@ -4,7 +4,7 @@ import { defineConfig } from "tsup";
 const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/node.ts", "src/agent-cli.ts"],
+  entry: ["src/index.ts", "src/index.node.ts", "src/node.ts", "src/agent-cli.ts"],
   format: ["esm", "cjs"],
   dts: true,
   sourcemap: true,

@@ -9,7 +9,7 @@ import {
   type BaseClientOptions,
   type Credential,
   createHttpClient,
-  credentialFrom,
+  credentialsFrom,
   type HttpClient,
   isGiven,
   readEnv,
@@ -76,7 +76,7 @@ const VERSION = typeof __PACKAGE_VERSION__ === "string" ? __PACKAGE_VERSION__ : 
  */
 export function createAtelierClient(options: AtelierClientOptions = {}): AtelierClient {
   const { apiKey: _k, baseUrl, ...rest } = options;
-  const apiKey = credentialFrom(options.apiKey, "ATELIER_API_KEY");
+  const { apiKey } = credentialsFrom({ apiKey: options.apiKey }, { apiKey: "ATELIER_API_KEY" });
   const client = createHttpClient<paths>({
     userAgent: `specyard-atelier/${VERSION}`,
     ...rest,

@@ -1,6 +1,6 @@
 /** Node-only: credentials and the delivery journal in files (mode 0600, written atomically). */
 import { readFile } from "node:fs/promises";
-import { unwrap } from "@specyard/http";
+import { readEnv, unwrap } from "@specyard/http";
 import { writePrivateFile } from "@specyard/http/files";
 import type { DeliveryJournal, DeliveryRecord } from "./agent.js";
 import {
@@ -28,6 +28,13 @@ export async function readCredentials(path: string): Promise<SavedCredentials | 
   }
 }
 
+/** An agent configured through the environment (`specyard-sandbox up` writes both variables). */
+function credentialsFromEnv(): SavedCredentials | undefined {
+  const agent_id = readEnv("ATELIER_AGENT_ID");
+  const api_key = readEnv("ATELIER_API_KEY");
+  return agent_id && api_key ? { agent_id, api_key } : undefined;
+}
+
 export interface EnsureAgentOptions extends Omit<AtelierClientOptions, "apiKey"> {
   credentialsFile: string;
   profile: RegisterAgentRequest & { payout_wallet?: string | null };
@@ -36,7 +43,8 @@ export interface EnsureAgentOptions extends Omit<AtelierClientOptions, "apiKey">
 }
 
 /**
- * Registers only when no saved credentials exist, and saves `agent_id` + `api_key` (0600,
+ * Registers only when no credentials exist — neither in `credentialsFile` nor as the
+ * `ATELIER_AGENT_ID` + `ATELIER_API_KEY` variables — and saves `agent_id` + `api_key` (0600,
  * atomically, never over an existing file) before anything else can fail; then sets the payout
  * wallet and makes sure the listed services exist.
  */
@@ -44,7 +52,7 @@ export async function ensureAgent(
   options: EnsureAgentOptions,
 ): Promise<{ agentId: string; client: AtelierClient; registered: boolean }> {
   const { credentialsFile, profile, services = [], ...clientOptions } = options;
-  let saved = await readCredentials(credentialsFile);
+  let saved = (await readCredentials(credentialsFile)) ?? credentialsFromEnv();
   let registered = false;
   if (!saved) {
     const { payout_wallet: _payout, ...registration } = profile;

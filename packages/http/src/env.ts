@@ -24,11 +24,20 @@ export function readEnv(name: string): string | undefined {
   }
 }
 
-/** The option if given, else the variable: an empty string counts as not given. */
-export function credentialFrom(option: Credential | undefined, variable: string): Credential | undefined {
-  if (typeof option === "function") return option;
-  if (option !== undefined && option.trim() !== "") return option;
-  return readEnv(variable);
+/**
+ * The credentials a client was given or, when it was given none at all, those of the environment.
+ * Passing any one of them (even `""`, which sends nothing) turns the environment off for all, so a
+ * client never mixes a credential you chose with one it found.
+ */
+export function credentialsFrom<K extends string>(
+  given: { [P in K]?: Credential | undefined },
+  variables: { [P in K]: string },
+): { [P in K]: Credential | undefined } {
+  const names = Object.keys(variables) as K[];
+  const chosen = names.some((name) => given[name] !== undefined);
+  return Object.fromEntries(names.map((name) => [name, chosen ? given[name] : readEnv(variables[name])])) as {
+    [P in K]: Credential | undefined;
+  };
 }
 
 /** Where a security scheme's credential comes from, and whether the client has it. */

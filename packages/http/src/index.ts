@@ -20,7 +20,7 @@ export {
   type WithResponse,
 } from "./client.js";
 export {
-  credentialFrom,
+  credentialsFrom,
   inBrowser,
   isGiven,
   type OperationSecurity,

@@ -8,7 +8,7 @@ import type { paths } from "../../pipeagent/src/generated/schema.js";
 import {
   authorizationHeader,
   createHttpClient,
-  credentialFrom,
+  credentialsFrom,
   MissingCredentialError,
   type OperationSecurity,
   readEnv,
@@ -44,13 +44,17 @@ describe("environment variables", () => {
     expect(readEnv("SPECYARD_TEST_UNSET_VALUE")).toBeUndefined();
   });
 
-  it("an option wins over its variable; a blank option falls back to it; getters are kept", () => {
-    vi.stubEnv("SPECYARD_TEST_KEY", "from-env");
-    expect(credentialFrom("given", "SPECYARD_TEST_KEY")).toBe("given");
-    expect(credentialFrom("", "SPECYARD_TEST_KEY")).toBe("from-env");
-    expect(credentialFrom(undefined, "SPECYARD_TEST_KEY")).toBe("from-env");
+  it("given credentials are used as they are; only a client given none reads the environment", () => {
+    vi.stubEnv("SPECYARD_TEST_A", "env-a");
+    vi.stubEnv("SPECYARD_TEST_B", "env-b");
+    const variables = { a: "SPECYARD_TEST_A", b: "SPECYARD_TEST_B" };
+    expect(credentialsFrom({}, variables)).toEqual({ a: "env-a", b: "env-b" });
+    expect(credentialsFrom({ a: undefined }, variables)).toEqual({ a: "env-a", b: "env-b" });
+    // One credential chosen: none is mixed in from the environment, "" included (it sends nothing).
+    expect(credentialsFrom({ a: "given" }, variables)).toEqual({ a: "given", b: undefined });
+    expect(credentialsFrom({ b: "" }, variables)).toEqual({ a: undefined, b: "" });
     const getter = () => "x";
-    expect(credentialFrom(getter, "SPECYARD_TEST_KEY")).toBe(getter);
+    expect(credentialsFrom({ a: getter }, variables).a).toBe(getter);
   });
 });
 

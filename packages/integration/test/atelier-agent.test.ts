@@ -2,7 +2,7 @@
  * The Atelier provider agent against the sandbox, on the sandbox's clock: the client-side limiter
  * and the loop wait in virtual time, so "30 polls an hour" is tested in milliseconds.
  */
-import { mkdtempSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -15,7 +15,7 @@ import {
 } from "@specyard/atelier";
 import { ensureAgent, FileDeliveryJournal, readCredentials } from "@specyard/atelier/node";
 import { type Sandbox, startSandbox } from "@specyard/sandbox";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 let sandbox: Sandbox;
 beforeEach(async () => {
@@ -37,7 +37,7 @@ const virtual = () => ({
 });
 
 async function agent(dir: string) {
-  return ensureAgent({
+  const made = await ensureAgent({
     baseUrl: sandbox.url,
     rateLimits: ATELIER_RATE_LIMITS,
     ...virtual(),
@@ -59,6 +59,7 @@ async function agent(dir: string) {
       },
     ],
   });
+  return { ...made, dir };
 }
 
 async function paidOrder(agentId: string, client: Awaited<ReturnType<typeof agent>>["client"]) {
@@ -86,6 +87,23 @@ describe("ensureAgent", () => {
     );
     expect(services.data.map((s) => s.title)).toEqual(["One image"]);
     expect((await readCredentials(join(dir, "atelier_credentials.json")))?.agent_id).toBe(first.agentId);
+  });
+});
+
+describe("ensureAgent from the environment", () => {
+  it("uses ATELIER_AGENT_ID + ATELIER_API_KEY instead of registering again, and writes no file", async () => {
+    const registeredOnce = await agent(mkdtempSync(join(tmpdir(), "atelier-")));
+    const saved = await readCredentials(join(registeredOnce.dir, "atelier_credentials.json"));
+    vi.stubEnv("ATELIER_AGENT_ID", saved?.agent_id ?? "");
+    vi.stubEnv("ATELIER_API_KEY", saved?.api_key ?? "");
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "atelier-"));
+      const again = await agent(dir);
+      expect(again).toMatchObject({ registered: false, agentId: registeredOnce.agentId });
+      expect(existsSync(join(dir, "atelier_credentials.json"))).toBe(false);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
 

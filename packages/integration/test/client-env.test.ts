@@ -145,3 +145,27 @@ describe.each(cases)("$pkg: $option / $variable", (c) => {
     },
   );
 });
+
+describe("a credential you pass turns the environment off for the others", () => {
+  it("pipedai: an authToken alone sends no PIPEDAI_API_KEY from the environment", async () => {
+    vi.stubEnv("PIPEDAI_API_KEY", "pwk_from_env");
+    await createPipedAIClient({ baseUrl: server.url, authToken: "session" }).GET("/api/v1/workspaces");
+    expect(server.requests[0]?.headers.authorization).toBeUndefined();
+    expect(server.requests[0]?.headers.cookie).toBe("auth_token=session");
+  });
+
+  it("pinata: a gateway token alone sends no PINATA_JWT from the environment", async () => {
+    vi.stubEnv("PINATA_JWT", "jwt-from-env");
+    await createPinataAgentsClient({ baseUrl: server.url, gatewayToken: "gw" }).GET("/v0/agents/{agentId}", {
+      params: { path: { agentId: "a1" } },
+    });
+    expect(server.requests[0]?.headers.authorization).toBe("Bearer gw");
+  });
+
+  it("pipeagent: a write key alone leaves the read key unset, so a read is refused locally", async () => {
+    vi.stubEnv("PIPEAGENT_READ_KEY", "read-from-env");
+    const client = createPipeAgentClient({ baseUrl: server.url, writeKey: "write" });
+    await expect(client.GET("/v1/catalog")).rejects.toBeInstanceOf(MissingCredentialError);
+    expect(server.requests).toHaveLength(0);
+  });
+});

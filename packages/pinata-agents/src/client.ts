@@ -9,7 +9,7 @@ import {
   type Credential,
   cookieCredential,
   createHttpClient,
-  credentialFrom,
+  credentialsFrom,
   type HttpClient,
   isGiven,
   queryCredential,
@@ -167,8 +167,10 @@ const VERSION = typeof __PACKAGE_VERSION__ === "string" ? __PACKAGE_VERSION__ : 
  */
 export function createPinataAgentsClient(options: PinataAgentsClientOptions = {}): PinataAgentsClient {
   const { jwt: _jwt, gatewayToken: _gatewayToken, gatewayTokenAs: _as, agentId, baseUrl, ...rest } = options;
-  const jwt = credentialFrom(options.jwt, "PINATA_JWT");
-  const gatewayToken = credentialFrom(options.gatewayToken, "PINATA_GATEWAY_TOKEN");
+  const { jwt, gatewayToken } = credentialsFrom(
+    { jwt: options.jwt, gatewayToken: options.gatewayToken },
+    { jwt: "PINATA_JWT", gatewayToken: "PINATA_GATEWAY_TOKEN" },
+  );
   const gateway = { option: "gatewayToken", variable: "PINATA_GATEWAY_TOKEN", given: isGiven(gatewayToken) };
   return createHttpClient<paths>({
     userAgent: `specyard-pinata-agents/${VERSION}`,

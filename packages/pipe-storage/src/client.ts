@@ -8,7 +8,6 @@ import {
   type BaseClientOptions,
   type Credential,
   createHttpClient,
-  credentialFrom,
   type HttpClient,
   headerCredential,
   isGiven,
@@ -142,8 +141,8 @@ function credentialsOf(options: PipeStorageCredentials) {
   if (appKey) return { appKey, accessToken: undefined, csrfToken: undefined };
   return {
     appKey: undefined,
-    accessToken: credentialFrom(undefined, "PIPE_ACCESS_TOKEN"),
-    csrfToken: credentialFrom(undefined, "PIPE_CSRF_TOKEN"),
+    accessToken: readEnv("PIPE_ACCESS_TOKEN"),
+    csrfToken: readEnv("PIPE_CSRF_TOKEN"),
   };
 }
 

@@ -160,11 +160,17 @@ export interface AgentBundle {
   s3: S3KeyCreated;
 }
 
-/** The bundle as the documented `.env` lines. */
+/**
+ * The bundle as the documented `.env` lines (`PIPE_API_BASE`, `PIPE_API_KEY`, the AWS variables),
+ * plus `PIPE_BASE_URL` and `PIPE_APP_KEY`, which `createPipeStorageClient()` reads: an agent
+ * started with this file needs no options.
+ */
 export function agentBundleEnv(bundle: AgentBundle): string {
   return [
     `PIPE_API_BASE=${bundle.apiBase}`,
     `PIPE_API_KEY=${bundle.appKey}`,
+    `PIPE_BASE_URL=${bundle.apiBase}`,
+    `PIPE_APP_KEY=${bundle.appKey}`,
     `AWS_ACCESS_KEY_ID=${bundle.s3.access_key_id}`,
     `AWS_SECRET_ACCESS_KEY=${bundle.s3.secret_access_key}`,
     `AWS_DEFAULT_REGION=${bundle.s3.region}`,

@@ -4,7 +4,7 @@ import {
   type BaseClientOptions,
   type Credential,
   createHttpClient,
-  credentialFrom,
+  credentialsFrom,
   type HttpClient,
   headerCredential,
   isGiven,
@@ -146,8 +146,10 @@ const flattenFilters: Middleware = {
 export function createPipeAgentClient(options: PipeAgentClientOptions = {}): PipeAgentClient {
   const { writeKey: _write, readKey: _read, readKeyIn: _in, ...base } = options;
   const baseUrl = options.baseUrl ?? readEnv("PIPEAGENT_BASE_URL") ?? PIPEAGENT_BASE_URL;
-  const writeKey = credentialFrom(options.writeKey, "PIPEAGENT_WRITE_KEY");
-  const readKey = credentialFrom(options.readKey, "PIPEAGENT_READ_KEY");
+  const { writeKey, readKey } = credentialsFrom(
+    { writeKey: options.writeKey, readKey: options.readKey },
+    { writeKey: "PIPEAGENT_WRITE_KEY", readKey: "PIPEAGENT_READ_KEY" },
+  );
   const write = { option: "writeKey", variable: "PIPEAGENT_WRITE_KEY", given: isGiven(writeKey) };
   const read = { option: "readKey", variable: "PIPEAGENT_READ_KEY", given: isGiven(readKey) };
   const client = createHttpClient<paths>({

@@ -5,7 +5,7 @@ import {
   type Credential,
   cookieCredential,
   createHttpClient,
-  credentialFrom,
+  credentialsFrom,
   type HttpClient,
   inBrowser,
   isGiven,
@@ -84,7 +84,7 @@ export function isWorkerRoute(url: string): boolean {
 }
 
 function checkPrefix(option: string, credential: Credential | undefined, prefix: string): void {
-  if (typeof credential === "string" && !credential.startsWith(prefix)) {
+  if (typeof credential === "string" && credential !== "" && !credential.startsWith(prefix)) {
     // The value itself never goes into the message.
     throw new TypeError(`PipedAI: \`${option}\` must start with "${prefix}"`);
   }
@@ -114,9 +114,10 @@ const VERSION = typeof __PACKAGE_VERSION__ === "string" ? __PACKAGE_VERSION__ : 
  */
 export function createPipedAIClient(options: PipedAIClientOptions = {}): PipedAIClient {
   const { apiKey: _k, workerToken: _w, authToken: _t, baseUrl, ...rest } = options;
-  const apiKey = credentialFrom(options.apiKey, "PIPEDAI_API_KEY");
-  const workerToken = credentialFrom(options.workerToken, "PIPEDAI_WORKER_TOKEN");
-  const authToken = credentialFrom(options.authToken, "PIPEDAI_AUTH_TOKEN");
+  const { apiKey, workerToken, authToken } = credentialsFrom(
+    { apiKey: options.apiKey, workerToken: options.workerToken, authToken: options.authToken },
+    { apiKey: "PIPEDAI_API_KEY", workerToken: "PIPEDAI_WORKER_TOKEN", authToken: "PIPEDAI_AUTH_TOKEN" },
+  );
   checkPrefix("apiKey", apiKey, "pwk_");
   checkPrefix("workerToken", workerToken, "wkt_");
   return createHttpClient<paths>({

@@ -2,7 +2,7 @@
  * @specyard/sandbox: stateful local servers of the five APIs. `startSandbox("pipeagent")` listens on
  * 127.0.0.1 on a free port and returns its URL, an admin surface and `close()`.
  */
-export type { SandboxClock } from "./framework/clock.js";
+export { SandboxClock } from "./framework/clock.js";
 export { type FaultRule, type FaultSpec, parseFaults } from "./framework/faults.js";
 export type { RateDecision, RateRule } from "./framework/ratelimit.js";
 export { runSandbox, type Sandbox, type SandboxAdmin } from "./framework/server.js";
