@@ -7,8 +7,8 @@
 import { fc } from "@fast-check/vitest";
 import { loadSpec, responseValidator } from "@specyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runSandbox, type Sandbox } from "../src/framework/server.js";
-import { type PipedAIState, pipedai } from "../src/providers/pipedai/index.js";
+import { runSandbox, type Sandbox } from "../../src/framework/server.js";
+import { type PipedAIState, pipedai } from "../../src/providers/pipedai/index.js";
 
 const spec = loadSpec("pipedai");
 const conforms = responseValidator("pipedai");
