@@ -1,3 +1,7 @@
+/**
+ * The PipedAI sandbox's auth: register, login, logout and me with the `auth_token` cookie, and credentialed
+ * CORS.
+ */
 import { describe, expect, it } from "vitest";
 import { runSandbox } from "../../src/framework/server.js";
 import { pipedai, SESSION_TTL_MS } from "../../src/providers/pipedai/index.js";

@@ -1,3 +1,8 @@
+/**
+ * Shared setup of the PipedAI sandbox tests: one sandbox per test file (`useSandbox`), clients whose
+ * every answer is checked against the spec's schema for its status (a middleware), seeded users,
+ * teams with one member of each role, keys, triggers, workers and their run steps.
+ */
 import type { PipedAIClient, Role, Run } from "@specyard/pipedai";
 import { loadSpec, responseValidator } from "@specyard/testkit";
 import { afterAll, beforeAll, expect } from "vitest";

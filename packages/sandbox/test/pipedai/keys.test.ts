@@ -1,3 +1,4 @@
+/** The PipedAI sandbox's `pwk_` API keys and `wrk_` registration tokens, and the audit log. */
 import { describe, expect, it } from "vitest";
 import { sha256 } from "../../src/providers/pipedai/state.js";
 import { clientFor, createTrigger, mint, sandbox, startRun, team, useSandbox } from "./helpers.js";

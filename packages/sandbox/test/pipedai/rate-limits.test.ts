@@ -1,3 +1,4 @@
+/** The PipedAI sandbox's rate limits on login, registration and runs per trigger. */
 import { describe, expect, it } from "vitest";
 import { runSandbox } from "../../src/framework/server.js";
 import { pipedai, RATE_LIMITS } from "../../src/providers/pipedai/index.js";

@@ -1,3 +1,4 @@
+/** The PipedAI sandbox's role table: what viewers, operators, admins, owners and outsiders may do. */
 import type { PipedAIClient } from "@specyard/pipedai";
 import { beforeAll, describe, expect, it } from "vitest";
 import {

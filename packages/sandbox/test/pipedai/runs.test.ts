@@ -1,3 +1,4 @@
+/** The PipedAI sandbox's triggers and the runs they start. */
 import { describe, expect, it } from "vitest";
 import {
   complete,

@@ -1,3 +1,7 @@
+/**
+ * The PipedAI sandbox's workers: registration, polling, claim races, heartbeats and their timeouts,
+ * completion.
+ */
 import type { PipedAIClient } from "@specyard/pipedai";
 import { describe, expect, it } from "vitest";
 import { HEARTBEAT_TIMEOUT_MS, MAX_REQUEUES, WORKER_ONLINE_MS } from "../../src/providers/pipedai/index.js";

@@ -1,3 +1,4 @@
+/** The PipedAI sandbox's workspaces and environments, and the members of an environment. */
 import type { Role } from "@specyard/pipedai";
 import { describe, expect, it } from "vitest";
 import { anonymous, createTrigger, newUser, sandbox, team, useSandbox } from "./helpers.js";

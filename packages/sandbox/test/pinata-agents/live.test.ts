@@ -14,9 +14,9 @@ import { Ajv } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { runSandbox, type Sandbox } from "../src/framework/server.js";
-import { type PinataState, pinataAgents, sandboxFetch } from "../src/providers/pinata-agents/index.js";
-import { createPinataAgentsClient } from "./clients.js";
+import { runSandbox, type Sandbox } from "../../src/framework/server.js";
+import { type PinataState, pinataAgents, sandboxFetch } from "../../src/providers/pinata-agents/index.js";
+import { createPinataAgentsClient } from "../clients.js";
 
 const run = promisify(execFile);
 const scratch = mkdtempSync(join(tmpdir(), "pinata-agents-live-"));

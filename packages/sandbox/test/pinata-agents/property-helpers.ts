@@ -1,21 +1,24 @@
 /**
- * Random invalid requests for every Pinata Agents operation: valid bodies mutated (fields dropped,
- * retyped, junk added), junk query parameters, odd ids, random credentials in every transport,
- * and both hosts. None may get a 5xx; every answer is a status the spec documents for the
- * operation, with a JSON body matching its schema, and no answer echoes the gateway token.
+ * What the random invalid requests for every Pinata Agents operation are made of: the sandbox
+ * (`useSandbox`), raw requests with any Host header, a fixture of ids to name, valid bodies to
+ * mutate, junk ids and query parameters, random credentials in every transport, and the spec's
+ * operations.
  */
 import { request as httpRequest } from "node:http";
 import { fc } from "@fast-check/vitest";
 import { loadSpec, type OpenApiDocument, responseValidator } from "@specyard/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runSandbox, type Sandbox } from "../src/framework/server.js";
-import { type PinataState, pinataAgents } from "../src/providers/pinata-agents/index.js";
+import { afterAll, beforeAll, expect } from "vitest";
+import { runSandbox, type Sandbox } from "../../src/framework/server.js";
+import { type PinataState, pinataAgents } from "../../src/providers/pinata-agents/index.js";
 
-const spec = loadSpec("pinata-agents");
-const conforms = responseValidator("pinata-agents");
+export const spec = loadSpec("pinata-agents");
+
+export const conforms = responseValidator("pinata-agents");
+
 const STARTER = "https://git.example.com/pinata-sandbox/starter-agent";
 
-let sandbox: Sandbox<PinataState>;
+export let sandbox: Sandbox<PinataState>;
+
 let jwt: string;
 
 /** The ids requests may name; the fixture agent is made again if a request deleted it. */
@@ -31,7 +34,8 @@ interface Fixture {
   templateId: string;
   snapshotCid: string;
 }
-let fx: Fixture;
+
+export let fx: Fixture;
 
 interface Answer {
   status: number;
@@ -40,7 +44,7 @@ interface Answer {
 }
 
 /** One raw request with any Host header (global fetch cannot set it). */
-function send(
+export function send(
   method: string,
   host: string,
   path: string,
@@ -86,7 +90,12 @@ async function api<T>(
   return JSON.parse(answer.text) as T;
 }
 
-const tokenOf = (agentId: string) => sandbox.admin.state().agents[agentId]?.gatewayToken ?? "gwt_gone";
+/** Makes the fixture (again: what earlier requests deleted or rotated is back). */
+export async function refreshFixture(): Promise<void> {
+  fx = await makeFixture();
+}
+
+export const tokenOf = (agentId: string) => sandbox.admin.state().agents[agentId]?.gatewayToken ?? "gwt_gone";
 
 async function makeFixture(): Promise<Fixture> {
   const auth = { authorization: `Bearer ${jwt}` };
@@ -134,13 +143,6 @@ async function makeFixture(): Promise<Fixture> {
     snapshotCid: snapshot.cid,
   };
 }
-
-beforeAll(async () => {
-  sandbox = await runSandbox(pinataAgents, { seed: "pinata-property" });
-  jwt = ((await sandbox.admin.act("jwt")) as { jwt: string }).jwt;
-  await sandbox.admin.act("setAgentLimit", { agentLimit: 1_000_000 });
-});
-afterAll(() => sandbox?.close());
 
 type Json = unknown;
 
@@ -237,7 +239,7 @@ const gitBody = fc.oneof(
     .map((text) => Buffer.from(text)),
 );
 
-function bodyFor(operationId: string, mediaTypes: string[]): fc.Arbitrary<RawBody> {
+export function bodyFor(operationId: string, mediaTypes: string[]): fc.Arbitrary<RawBody> {
   if (!mediaTypes.length) return fc.constant({});
   const valid = VALID[operationId];
   if (!valid) {
@@ -273,13 +275,14 @@ const STATIC_SEGMENTS = new Set([
   "reset",
   "upload",
 ]);
+
 const junkId = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9_~-]{1,24}$/).filter((s) => !STATIC_SEGMENTS.has(s)),
   fc.constantFrom("__proto__", "toString", "constructor", "%E2%9C%93", "a%20b"),
 );
 
 /** Values for each path parameter: the fixture's real ids, sometimes, else junk. */
-function paramValue(name: string): fc.Arbitrary<string> {
+export function paramValue(name: string): fc.Arbitrary<string> {
   const real: Record<string, () => string[]> = {
     agentId: () => [fx.agentId, fx.agentId, fx.otherAgentId],
     id: () => [fx.secretId],
@@ -312,6 +315,7 @@ const queryValue = fc.oneof(
   fc.integer({ min: -5, max: 200 }).map(String),
   fc.constantFrom("true", "false", "%zz", ""),
 );
+
 const junkQuery = fc.array(
   fc.tuple(
     fc.oneof(
@@ -339,7 +343,7 @@ const DECLARED: Record<string, string[]> = {
   cursor: [Buffer.from("o:10").toString("base64url")],
 };
 
-function queryFor(declared: string[]): fc.Arbitrary<Array<[string, string]>> {
+export function queryFor(declared: string[]): fc.Arbitrary<Array<[string, string]>> {
   if (!declared.length) return junkQuery;
   const plausible = fc.tuple(
     ...declared.map((name) =>
@@ -370,15 +374,17 @@ const CALLERS = [
   "junk authorization",
   "nobody",
 ] as const;
+
 type Host = "management" | "own agent host" | "other agent host";
-const host = fc.oneof(
+
+export const host = fc.oneof(
   { weight: 3, arbitrary: fc.constant<Host>("management") },
   { weight: 2, arbitrary: fc.constant<Host>("own agent host") },
   { weight: 1, arbitrary: fc.constant<Host>("other agent host") },
 );
 
 /** Mostly the credential the operation takes, sometimes any. */
-function callerFor(security: string[]): fc.Arbitrary<(typeof CALLERS)[number]> {
+export function callerFor(security: string[]): fc.Arbitrary<(typeof CALLERS)[number]> {
   const fitting: Array<(typeof CALLERS)[number]> = security.includes("gitBasic")
     ? ["git basic"]
     : security.includes("gatewayToken")
@@ -397,7 +403,7 @@ function callerFor(security: string[]): fc.Arbitrary<(typeof CALLERS)[number]> {
   );
 }
 
-async function credentials(
+export async function credentials(
   label: (typeof CALLERS)[number],
   junk: string,
 ): Promise<{ headers: Record<string, string>; query: string }> {
@@ -447,7 +453,7 @@ interface Op {
   security: string[];
 }
 
-const OPERATIONS: Op[] = Object.entries(
+export const OPERATIONS: Op[] = Object.entries(
   spec.paths as Record<string, Record<string, OpenApiDocument>>,
 ).flatMap(([path, item]) =>
   Object.entries(item)
@@ -467,73 +473,13 @@ const OPERATIONS: Op[] = Object.entries(
     })),
 );
 
-describe("Pinata Agents sandbox: random invalid requests", () => {
-  it("covers all 80 operations of the spec, each with a handler", () => {
-    expect(OPERATIONS).toHaveLength(80);
-    for (const op of OPERATIONS)
-      expect(pinataAgents.handlers[op.operationId], op.operationId).toBeTypeOf("function");
+/** Starts the file's sandbox before its tests and closes it after them (call once per test file). */
+export function useSandbox(): void {
+  beforeAll(async () => {
+    sandbox = await runSandbox(pinataAgents, { seed: "pinata-property" });
+    jwt = ((await sandbox.admin.act("jwt")) as { jwt: string }).jwt;
+    await sandbox.admin.act("setAgentLimit", { agentLimit: 1_000_000 });
   });
 
-  for (const op of OPERATIONS) {
-    it(`${op.operationId}: never a 5xx, always a documented status and body`, async () => {
-      const names = [...op.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] as string);
-      fx = await makeFixture(); // what earlier operations deleted or rotated is back
-      await fc.assert(
-        fc.asyncProperty(
-          fc.tuple(...names.map(paramValue)),
-          queryFor(op.query),
-          bodyFor(op.operationId, op.mediaTypes),
-          callerFor(op.security),
-          host,
-          fc.stringMatching(/^[\x20-\x7e]{0,40}$/),
-          async (values, pairs, payload, who, where, junk) => {
-            if (!sandbox.admin.state().agents[fx.agentId]) fx = await makeFixture();
-            let path = op.path;
-            names.forEach((name, i) => {
-              path = path.replace(`{${name}}`, values[i] as string);
-            });
-            const auth = await credentials(who, junk);
-            const search = [
-              ...pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`),
-              ...(auth.query ? [auth.query] : []),
-            ].join("&");
-            const hostHeader =
-              where === "management"
-                ? new URL(sandbox.url).host
-                : `${where === "own agent host" ? fx.agentId : fx.otherAgentId}.agents.localhost`;
-            const headers: Record<string, string> = { ...auth.headers };
-            const hasBody = payload.bytes !== undefined && op.method !== "GET";
-            if (payload.type && op.method !== "GET") headers["content-type"] = payload.type;
-            const answer = await send(
-              op.method,
-              hostHeader,
-              `${path}${search ? `?${search}` : ""}`,
-              headers,
-              hasBody ? payload.bytes : undefined,
-            );
-
-            expect(answer.status, answer.text).toBeLessThan(500);
-            expect(op.statuses, `${answer.status} ${answer.text}`).toContain(String(answer.status));
-            const git = op.operationId.startsWith("git") && answer.status === 200;
-            if (git)
-              expect(answer.text === "" || /^application\/x-git-/.test(answer.type), answer.type).toBe(true);
-            else {
-              expect(answer.type, answer.text).toMatch(/^application\/json/);
-              expect(
-                conforms(op.path, op.method, answer.status, JSON.parse(answer.text)),
-                answer.text,
-              ).toBeNull();
-            }
-            // Agents carry their own token by design; an error never does.
-            if (answer.status >= 400)
-              for (const agentId of [fx.agentId, fx.otherAgentId])
-                expect(answer.text.includes(tokenOf(agentId))).toBe(false);
-            // Keep the rate-limit windows open: the property is about validation, not the limits.
-            sandbox.admin.clock.advance(61_000);
-          },
-        ),
-        { numRuns: 80 },
-      );
-    });
-  }
-});
+  afterAll(() => sandbox?.close());
+}
