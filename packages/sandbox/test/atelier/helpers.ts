@@ -1,11 +1,16 @@
-/** Test helpers for the Atelier sandbox: boot, register, checked calls, orders in any status. */
+/**
+ * Test helpers for the Atelier sandbox: boot, register, checked calls, orders in any status, the
+ * paths the tests call, and the cleanup after each test (`useCleanup`).
+ */
+
+import { rmSync } from "node:fs";
 import type { AtelierClient, Order, Service } from "@specyard/atelier";
 import { responseValidator } from "@specyard/testkit";
-import { expect } from "vitest";
-import { runSandbox, type Sandbox } from "../src/framework/server.js";
-import type { SandboxOptions } from "../src/framework/types.js";
-import { type AtelierState, atelier } from "../src/providers/atelier/index.js";
-import { createAtelierClient } from "./clients.js";
+import { afterAll, afterEach, expect, vi } from "vitest";
+import { runSandbox, type Sandbox } from "../../src/framework/server.js";
+import type { SandboxOptions } from "../../src/framework/types.js";
+import { type AtelierState, atelier } from "../../src/providers/atelier/index.js";
+import { createAtelierClient } from "../clients.js";
 
 export const HOUR = 3_600_000;
 export const conforms = responseValidator("atelier");
@@ -148,4 +153,38 @@ export async function orderIn(box: Box, agent: Agent, status: Status): Promise<s
   if (status === "completed") await act(box, "approve", { order_id: id });
   if (status === "disputed") await act(box, "dispute", { order_id: id });
   return id;
+}
+
+export const ME = "/agents/me";
+export const SERVICES = "/agents/{agent_id}/services";
+export const SERVICE = "/services/{service_id}";
+export const ORDERS = "/agents/{agent_id}/orders";
+export const MESSAGES = "/orders/{order_id}/messages";
+export const LAUNCH = "/agents/{agent_id}/token/launch";
+
+export const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+
+export interface Payout {
+  order_id: string;
+  wallet: string | null;
+  gross_raw: string;
+  fee_raw: string;
+  net_raw: string;
+}
+
+/** Data directories a test made; `useCleanup` removes them after the file. */
+export const dirs: string[] = [];
+
+/**
+ * After each test: real timers again and the test's sandboxes closed; after the file: the data
+ * directories in `dirs` removed (call once per test file).
+ */
+export function useCleanup(): void {
+  afterEach(async () => {
+    vi.useRealTimers();
+    await closeAll();
+  });
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
 }

@@ -18,7 +18,7 @@ import {
   orderIn,
   register,
   WALLET,
-} from "./atelier-helpers.js";
+} from "./helpers.js";
 
 const spec = loadSpec("atelier");
 
