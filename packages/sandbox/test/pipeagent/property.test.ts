@@ -7,7 +7,7 @@
 import { fc } from "@fast-check/vitest";
 import { loadSpec, responseValidator } from "@specyard/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Sandbox, startSandbox } from "../src/index.js";
+import { type Sandbox, startSandbox } from "../../src/index.js";
 
 const spec = loadSpec("pipeagent");
 const conforms = responseValidator("pipeagent");
