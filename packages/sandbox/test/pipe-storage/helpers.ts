@@ -1,4 +1,7 @@
-/** Test helpers for the Pipe sandbox: sign in with a real keypair, pay USDC through web3.js. */
+/**
+ * Test helpers for the Pipe sandbox: one sandbox per test file (`useSandbox`), sign in with a real
+ * keypair, pay USDC through web3.js.
+ */
 import {
   createAssociatedTokenAccountIdempotentInstruction,
   createTransferCheckedInstruction,
@@ -7,7 +10,21 @@ import {
 import { Connection, type Keypair, PublicKey, Transaction } from "@solana/web3.js";
 import { unwrap } from "@specyard/pipe-storage";
 import nacl from "tweetnacl";
-import { createPipeStorageClient } from "./clients.js";
+import { afterAll, beforeAll } from "vitest";
+import { type Sandbox, startSandbox } from "../../src/index.js";
+import { createPipeStorageClient } from "../clients.js";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+
+export let sandbox: Sandbox;
+
+/** Starts the file's sandbox before its tests and closes it after them (call once per test file). */
+export function useSandbox(): void {
+  beforeAll(async () => {
+    sandbox = await startSandbox("pipe-storage");
+  });
+  afterAll(() => sandbox?.close());
+}
 
 export async function signIn(baseUrl: string, wallet: Keypair) {
   const anonymous = createPipeStorageClient({ baseUrl, maxRetries: 0 });
