@@ -4,7 +4,7 @@
  * honour the server's hints, idempotency keys, and redacted logs. It is a plain `fetch`, so
  * openapi-fetch (or anything else) can sit on top.
  */
-import { type AuthRequest, type AuthStrategy, applyAuth } from "./auth.js";
+import { type AuthRequest, type AuthStrategy, applyAuth, withinBounds } from "./auth.js";
 import { inBrowser } from "./env.js";
 import { AbortError, ConnectionError, LocalRateLimitError, TimeoutError } from "./errors.js";
 import { type Logger, type LogLevel, levelLogger } from "./logger.js";
@@ -202,7 +202,23 @@ async function send(state: RuntimeState, opts: RuntimeOptions, original: Request
     const generation = state.authGeneration;
     // Credentials first: a getter that throws rejects the call with no attempt timer left armed.
     const target: AuthRequest = { url: original.url, method, headers: new Headers(original.headers) };
-    if (opts.auth?.length) await applyAuth(opts.auth, target);
+    if (opts.auth?.length) {
+      // A getter may sign in or refresh: it gets the call's signal and remaining deadline, and the
+      // call waits for it no longer than those allow.
+      const auth = opts.auth;
+      const remainingMs = deadline - now();
+      await withinBounds({ signal, remainingMs, describe: `${method} ${safeUrl()}` }, async (authSignal) => {
+        const bounded: AuthRequest = {
+          url: target.url,
+          method,
+          headers: target.headers,
+          signal: authSignal,
+          ...(Number.isFinite(remainingMs) ? { deadline: remainingMs } : {}),
+        };
+        await applyAuth(auth, bounded);
+        target.url = bounded.url;
+      });
+    }
     if (key) target.headers.set(opts.idempotencyHeader ?? "Idempotency-Key", key);
     if (opts.userAgent && userAgentAllowed && !target.headers.has("user-agent"))
       target.headers.set("User-Agent", opts.userAgent);
@@ -259,8 +275,10 @@ async function send(state: RuntimeState, opts: RuntimeOptions, original: Request
 
     if (response.status === 401 && state.refresh && !refreshedOnce) {
       refreshedOnce = true;
+      const refresh = state.refresh;
+      const bounds = { signal, remainingMs: deadline - now(), describe: `${method} ${safeUrl()}` };
       // Another call may have refreshed while this one was in flight: then just send again.
-      if (state.authGeneration !== generation || (await state.refresh())) {
+      if (state.authGeneration !== generation || (await withinBounds(bounds, () => refresh()))) {
         state.log?.info("credentials refreshed after 401; sending once more", { method, url: safeUrl() });
         continue;
       }

@@ -1,3 +1,4 @@
+import { normalizeChain, type SolanaCluster } from "./chain.js";
 import { SiwsRefusedError } from "./errors.js";
 import type { SiwsMessage } from "./message.js";
 
@@ -16,11 +17,18 @@ export interface SiwsExpectations {
   minNonceLength?: number;
   /** Longest validity window accepted (default 1 hour): a message good for days is refused. */
   maxLifetimeMs?: number;
+  /**
+   * The clusters the message's `Chain ID` may name, in any spelling (see `normalizeChain`).
+   * Default: any known cluster (`signIn` passes mainnet for remote origins).
+   */
+  chains?: readonly SolanaCluster[];
+  /** Refuse a message with no `Chain ID` at all (default false: the field is optional in SIWS). */
+  requireChainId?: boolean;
 }
 
 /**
- * Refuses, with the field and the rule, any message whose domain, URI, address, nonce or time window
- * does not match what the client expects.
+ * Refuses, with the field and the rule, any message whose domain, URI, address, chain, nonce or
+ * time window does not match what the client expects.
  */
 export function checkSiwsMessage(message: SiwsMessage, expected: SiwsExpectations): void {
   const origin = new URL(expected.origin);
@@ -43,6 +51,7 @@ export function checkSiwsMessage(message: SiwsMessage, expected: SiwsExpectation
   if (message.nonce.length < (expected.minNonceLength ?? 8) || !/^[A-Za-z0-9]+$/.test(message.nonce)) {
     throw new SiwsRefusedError("nonce", "strength", "is too short or not alphanumeric");
   }
+  checkChain(message.chainId, expected);
   if (message.version !== "1")
     throw new SiwsRefusedError("version", "supported", `is ${message.version}, not 1`);
   const issuedAt = time(message.issuedAt, "issuedAt");
@@ -66,4 +75,22 @@ function time(value: string, field: string): number {
   if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(ms))
     throw new SiwsRefusedError(field, "format", "is not an ISO 8601 time");
   return ms;
+}
+
+function checkChain(chainId: string | undefined, expected: SiwsExpectations) {
+  if (chainId === undefined) {
+    if (expected.requireChainId) throw new SiwsRefusedError("chainId", "network", "is missing");
+    return;
+  }
+  const cluster = normalizeChain(chainId);
+  // "network", not "format": an unknown chain must never fall back to the unstructured checks.
+  if (!cluster)
+    throw new SiwsRefusedError(
+      "chainId",
+      "network",
+      `${JSON.stringify(chainId.slice(0, 60))} names no known Solana cluster`,
+    );
+  const allowed = expected.chains;
+  if (allowed && !allowed.includes(cluster))
+    throw new SiwsRefusedError("chainId", "network", `is ${cluster}, not ${allowed.join(" or ")}`);
 }

@@ -1,7 +1,22 @@
+export {
+  expectedChains,
+  isLoopbackOrigin,
+  normalizeChain,
+  SOLANA_CLUSTERS,
+  SOLANA_GENESIS_REFERENCES,
+  type SolanaCluster,
+} from "./chain.js";
 export { checkSiwsMessage, type SiwsExpectations } from "./check.js";
-export { SiwsProtocolError, SiwsRefusedError } from "./errors.js";
+export { SiwsProtocolError, SiwsRefusedError, type SiwsStage } from "./errors.js";
+export {
+  DEFAULT_DEADLINE_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_HEADER_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  type SiwsHttpOptions,
+} from "./http.js";
 export { parseSiwsMessage, type SiwsMessage } from "./message.js";
-export { SiwsSession, type SiwsSessionOptions } from "./session.js";
+export { type SiwsCallContext, SiwsSession, type SiwsSessionOptions } from "./session.js";
 export { addressOf, type SiwsSigner, secretKeySigner } from "./signer.js";
 export {
   jwtExpiry,

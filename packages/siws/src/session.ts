@@ -1,10 +1,11 @@
-import { SiwsProtocolError } from "./errors.js";
+import { AbortError, AuthenticationError, TimeoutError } from "@specyard/http";
+import { Flow } from "./http.js";
 import {
   PIPE_SIWS_ENDPOINTS,
-  postJson,
+  registerTokens,
   type SignInOptions,
   type SiwsTokens,
-  signIn,
+  signInWith,
   tokensOf,
 } from "./signin.js";
 
@@ -18,13 +19,36 @@ export interface SiwsSessionOptions extends SignInOptions {
 }
 
 /**
+ * The bounds of one caller: what `@specyard/http` hands a credential getter (its `signal`, and
+ * `deadline`, the ms left of the call's deadline), or what code calling the session directly passes.
+ */
+export interface SiwsCallContext {
+  signal?: AbortSignal;
+  /** Milliseconds this caller can still wait. */
+  deadline?: number;
+}
+
+/** A renewal (sign-in or refresh) shared by every caller waiting for it. */
+interface Flight {
+  promise: Promise<SiwsTokens>;
+  controller: AbortController;
+  flow: { stage: string } | undefined;
+  waiters: number;
+  settled: boolean;
+}
+
+/**
  * Keeps access, refresh and CSRF tokens: refreshes ~30 s before expiry, single-flight across
  * concurrent callers, and signs in again from scratch when the refresh token is refused.
+ *
+ * Every renewal is bounded by the session's `deadlineMs` (default 30 s) and `signal`, and each
+ * caller waits for it no longer than its own `signal` and `deadline` allow; a renewal no caller
+ * waits for any more is cancelled.
  */
 export class SiwsSession {
   readonly #options: SiwsSessionOptions;
   #tokens: SiwsTokens | undefined;
-  #inFlight: Promise<SiwsTokens> | undefined;
+  #flight: Flight | undefined;
   /** Sign-ins and refreshes made so far (for metrics and tests). */
   readonly counts = { signIns: 0, refreshes: 0 };
 
@@ -37,12 +61,16 @@ export class SiwsSession {
     return (this.#options.now ?? Date.now)();
   }
 
-  /** A valid access token, refreshing or signing in first when needed. */
-  async accessToken(): Promise<string> {
+  /**
+   * A valid access token, refreshing or signing in first when needed. As a client's credential
+   * getter it receives the call's `{ signal, deadline }`, so the renewal stays inside the call's
+   * bounds: `TimeoutError` at the deadline, `AbortError` at the abort.
+   */
+  async accessToken(context: SiwsCallContext = {}): Promise<string> {
     const tokens = this.#tokens;
     if (tokens && this.#now() < tokens.expiresAt - (this.#options.refreshBeforeMs ?? 30_000))
       return tokens.accessToken;
-    return (await this.#renew(Boolean(tokens))).accessToken;
+    return (await this.#renew(Boolean(tokens), context)).accessToken;
   }
 
   /** The CSRF token of the current tokens (send it on mutations with the bearer token). */
@@ -51,8 +79,8 @@ export class SiwsSession {
   }
 
   /** Forces a refresh (after a 401): resolves true when new tokens were obtained. */
-  async refresh(): Promise<boolean> {
-    await this.#renew(Boolean(this.#tokens));
+  async refresh(context: SiwsCallContext = {}): Promise<boolean> {
+    await this.#renew(Boolean(this.#tokens), context);
     return true;
   }
 
@@ -64,40 +92,117 @@ export class SiwsSession {
   /** Options for `createPipeStorageClient` (or any @specyard/http client) that use this session. */
   clientOptions() {
     return {
-      accessToken: () => this.accessToken(),
+      accessToken: (context?: SiwsCallContext) => this.accessToken(context),
       csrfToken: () => this.csrfToken(),
       refreshAuth: () => this.refresh(),
     };
   }
 
-  #renew(canRefresh: boolean): Promise<SiwsTokens> {
-    this.#inFlight ??= (async () => {
-      try {
-        const tokens = canRefresh ? await this.#refreshOrSignIn() : await this.#signIn();
-        this.#tokens = tokens;
-        await this.#options.onTokens?.(tokens);
-        return tokens;
-      } finally {
-        this.#inFlight = undefined;
+  #renew(canRefresh: boolean, context: SiwsCallContext): Promise<SiwsTokens> {
+    let flight = this.#flight;
+    if (!flight) {
+      const controller = new AbortController();
+      const started: Flight = {
+        promise: undefined as never,
+        controller,
+        flow: undefined,
+        waiters: 0,
+        settled: false,
+      };
+      const signal = this.#options.signal
+        ? AbortSignal.any([this.#options.signal, controller.signal])
+        : controller.signal;
+      const flow = new Flow(
+        canRefresh ? "refresh" : "sign-in",
+        this.#options.origin,
+        { ...this.#options, signal },
+        [this.#tokens?.accessToken ?? "", this.#tokens?.refreshToken ?? "", this.#tokens?.csrfToken ?? ""],
+      );
+      started.flow = flow;
+      started.promise = (async () => {
+        try {
+          const tokens = canRefresh ? await this.#refreshOrSignIn(flow) : await this.#signIn(flow);
+          this.#tokens = tokens;
+          const onTokens = this.#options.onTokens;
+          if (onTokens) await flow.wait("onTokens", () => onTokens(tokens));
+          return tokens;
+        } finally {
+          started.settled = true;
+          if (this.#flight === started) this.#flight = undefined;
+        }
+      })();
+      // A renewal whose callers all left is aborted; its rejection is nobody's to handle.
+      started.promise.catch(() => undefined);
+      flight = started;
+      this.#flight = started;
+    }
+    return this.#join(flight, context);
+  }
+
+  async #join(flight: Flight, context: SiwsCallContext): Promise<SiwsTokens> {
+    flight.waiters++;
+    const { signal, deadline } = context;
+    const what = () => `session renewal (${flight.flow?.stage ?? "start"})`;
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      const reason = signal?.reason;
+      controller.abort(
+        reason instanceof AbortError || reason instanceof TimeoutError
+          ? reason
+          : new AbortError(`${what()} aborted by the caller`),
+      );
+    };
+    try {
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener("abort", onAbort, { once: true });
+      // Past setTimeout's range (~24.8 days) a deadline is as good as none (and would fire at once).
+      if (deadline !== undefined && deadline <= 2_147_483_647 && !controller.signal.aborted) {
+        const limit = Math.max(0, deadline);
+        timer = setTimeout(
+          () =>
+            controller.abort(
+              new TimeoutError(`${what()} not done within the caller's ${limit} ms`, "deadline"),
+            ),
+          limit,
+        );
       }
-    })();
-    return this.#inFlight;
+      if (controller.signal.aborted) throw controller.signal.reason;
+      return await new Promise<SiwsTokens>((resolve, reject) => {
+        controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
+        flight.promise.then(resolve, reject);
+      });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      flight.waiters--;
+      if (flight.waiters === 0 && !flight.settled) {
+        // Nobody waits any more: stop the requests, and let the next caller start afresh.
+        if (this.#flight === flight) this.#flight = undefined;
+        flight.controller.abort(new AbortError("no caller waits for this renewal any more"));
+      }
+    }
   }
 
-  async #signIn(): Promise<SiwsTokens> {
+  async #signIn(flow: Flow): Promise<SiwsTokens> {
     this.counts.signIns++;
-    return signIn(this.#options);
+    return signInWith(flow, this.#options);
   }
 
-  async #refreshOrSignIn(): Promise<SiwsTokens> {
+  async #refreshOrSignIn(flow: Flow): Promise<SiwsTokens> {
     const current = this.#tokens;
-    if (!current) return this.#signIn();
+    if (!current) return this.#signIn(flow);
     const path = this.#options.endpoints?.refresh ?? PIPE_SIWS_ENDPOINTS.refresh;
     this.counts.refreshes++;
-    const answer = await postJson(this.#options, path, { refresh_token: current.refreshToken });
-    if (answer.status === 401) return this.#signIn();
-    if (answer.status !== 200)
-      throw new SiwsProtocolError(`refresh answered ${answer.status}`, answer.status);
-    return tokensOf(answer.json, this.#now(), current);
+    flow.secret(current.refreshToken);
+    try {
+      const answer = await flow.post("refresh", path, { refresh_token: current.refreshToken });
+      registerTokens(flow, answer.json);
+      return tokensOf(answer.json, this.#now(), current, "refresh");
+    } catch (error) {
+      // A refused refresh token: sign in from scratch, on what is left of the same deadline.
+      if (error instanceof AuthenticationError) return this.#signIn(flow);
+      throw error;
+    }
   }
 }

@@ -5,6 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fc, test as propTest } from "@fast-check/vitest";
+import { NotFoundError } from "@specyard/http";
 import nacl from "tweetnacl";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -198,13 +199,14 @@ describe("signIn against a hostile server", () => {
     expect(counter.signed).toBe(1);
   });
 
-  it("turns a missing endpoint into a protocol error", async () => {
+  it("turns a missing endpoint into the ApiError for its status", async () => {
     const { signer } = countingSigner();
     const error = await signIn({ signer, origin, endpoints: { challenge: "/nope" } }).catch(
       (e: unknown) => e,
     );
-    expect(error).toBeInstanceOf(SiwsProtocolError);
-    expect((error as SiwsProtocolError).status).toBe(404);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error).not.toBeInstanceOf(SiwsProtocolError);
+    expect((error as NotFoundError).status).toBe(404);
   });
 });
 

@@ -27,7 +27,14 @@ export type Fault =
   /** Headers at once, then the body in `chunks` pieces `delayMs` apart. */
   | { kind: "slow-body"; chunks: number; delayMs: number }
   /** Headers promise more bytes than come, then the connection closes. */
-  | { kind: "truncated-body" };
+  | { kind: "truncated-body" }
+  /** The normal answer's status and headers at once, then nothing: the body never comes. */
+  | { kind: "headers-only" }
+  /**
+   * The normal answer one byte every `intervalMs` (default 1000): from the body on (headers at
+   * once), or from the status line on (`from: "start"`). Stops when the client goes away.
+   */
+  | { kind: "drip"; intervalMs?: number; from?: "body" | "start" };
 
 export interface RecordedRequest {
   method: string;
@@ -197,6 +204,14 @@ async function answer(
       res.end();
       return;
     }
+    case "headers-only": {
+      const normal = await respond(recorded);
+      res.writeHead(normal.status, { "content-type": "application/json", ...normal.headers });
+      res.flushHeaders();
+      return; // the socket is destroyed when the client gives up or the server closes
+    }
+    case "drip":
+      return drip(fault, await respond(recorded), req, res);
     case "truncated-body": {
       const text = JSON.stringify((await respond(recorded)).body ?? {});
       res.writeHead(200, { "content-type": "application/json", "content-length": String(text.length + 100) });
@@ -206,4 +221,52 @@ async function answer(
       return;
     }
   }
+}
+
+/** Writes an answer one byte per tick; the timer stops as soon as the connection closes. */
+function drip(
+  fault: Extract<Fault, { kind: "drip" }>,
+  normal: NormalAnswer,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const text =
+    normal.body === undefined
+      ? ""
+      : typeof normal.body === "string"
+        ? normal.body
+        : JSON.stringify(normal.body);
+  const headers: Record<string, string> = { "content-type": "application/json", ...normal.headers };
+  const body = Buffer.from(text, "utf8");
+  let bytes: Buffer;
+  let write: (chunk: Buffer) => void;
+  if (fault.from === "start") {
+    const head = [`HTTP/1.1 ${normal.status} X`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    head.push(`content-length: ${body.length}`, "", "");
+    bytes = Buffer.concat([Buffer.from(head.join("\r\n"), "latin1"), body]);
+    write = (chunk) => req.socket.write(chunk);
+  } else {
+    res.writeHead(normal.status, { ...headers, "content-length": String(body.length) });
+    res.flushHeaders();
+    bytes = body;
+    write = (chunk) => res.write(chunk);
+  }
+  return new Promise<void>((resolve) => {
+    let at = 0;
+    const stop = () => {
+      clearInterval(timer);
+      req.socket.off("close", stop);
+      resolve();
+    };
+    const timer = setInterval(() => {
+      if (req.socket.destroyed) return stop();
+      write(bytes.subarray(at, at + 1));
+      at++;
+      if (at < bytes.length) return;
+      if (fault.from === "start") req.socket.end();
+      else res.end();
+      stop();
+    }, fault.intervalMs ?? 1000);
+    req.socket.once("close", stop);
+  });
 }
