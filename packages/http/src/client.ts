@@ -65,8 +65,11 @@ export function createHttpClient<Paths extends {}>(options: CreateHttpClientOpti
     ...runtimeOptions,
     ...(fetchImpl ? { fetch: (request: Request) => fetchImpl(request) } : {}),
   });
-  const checked = requireCredentials === false ? undefined : security;
-  return build<Paths>(runtime, { baseUrl, headers, throwOnError, querySerializer, security: checked }, {});
+  return build<Paths>(
+    runtime,
+    { baseUrl, headers, throwOnError, querySerializer, security, enforce: requireCredentials !== false },
+    {},
+  );
 }
 
 function build<Paths extends {}>(
@@ -77,6 +80,7 @@ function build<Paths extends {}>(
     throwOnError: boolean | undefined;
     querySerializer: ClientOptions["querySerializer"] | undefined;
     security: OperationSecurity | undefined;
+    enforce: boolean;
   },
   call: CallOptions,
 ): HttpClient<Paths> {
@@ -95,7 +99,7 @@ function build<Paths extends {}>(
     },
   };
   client.use(record);
-  if (base.security) client.use(securityMiddleware(base.security));
+  if (base.security) client.use(securityMiddleware(base.security, base.enforce));
   return Object.assign(client, {
     withOptions: (more: CallOptions) => build<Paths>(runtime, base, { ...call, ...more }),
   });

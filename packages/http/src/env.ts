@@ -63,15 +63,28 @@ export function isGiven(credential: Credential | undefined): boolean {
 }
 
 /**
- * Refuses, before anything is sent, an operation whose every alternative lacks a credential, with
- * a `MissingCredentialError` naming the options and variables that would satisfy it.
+ * Requests to operations that take no credential (sign-in, registration): the runtime sends them
+ * without the client's credentials, which have no business there.
  */
-export function securityMiddleware(security: OperationSecurity): Middleware {
+export const anonymousRequests = new WeakSet<Request>();
+
+/**
+ * Marks the requests of operations that take no credential (see `anonymousRequests`) and, with
+ * `enforce` (the default), refuses before anything is sent an operation whose every alternative
+ * lacks a credential, with a `MissingCredentialError` naming the options and variables that would
+ * satisfy it.
+ */
+export function securityMiddleware(security: OperationSecurity, enforce = true): Middleware {
   return {
     onRequest({ request, schemaPath }) {
       const operation = `${request.method.toUpperCase()} ${schemaPath}`;
       const alternatives = security.operations[operation];
       if (!alternatives?.length) return undefined;
+      if (alternatives.every((names) => names.length === 0)) {
+        anonymousRequests.add(request);
+        return undefined;
+      }
+      if (!enforce) return undefined;
       const satisfied = alternatives.some((names) =>
         names.every((name) => security.schemes[name]?.given ?? true),
       );

@@ -5,7 +5,7 @@
  * openapi-fetch (or anything else) can sit on top.
  */
 import { type AuthRequest, type AuthStrategy, applyAuth, withinBounds } from "./auth.js";
-import { inBrowser } from "./env.js";
+import { anonymousRequests, inBrowser } from "./env.js";
 import { AbortError, ConnectionError, LocalRateLimitError, TimeoutError } from "./errors.js";
 import { type Logger, type LogLevel, levelLogger } from "./logger.js";
 import { RateLimiter, type RateLimitRule } from "./ratelimit.js";
@@ -202,7 +202,7 @@ async function send(state: RuntimeState, opts: RuntimeOptions, original: Request
     const generation = state.authGeneration;
     // Credentials first: a getter that throws rejects the call with no attempt timer left armed.
     const target: AuthRequest = { url: original.url, method, headers: new Headers(original.headers) };
-    if (opts.auth?.length) {
+    if (opts.auth?.length && !anonymousRequests.has(original)) {
       // A getter may sign in or refresh: it gets the call's signal and remaining deadline, and the
       // call waits for it no longer than those allow.
       const auth = opts.auth;

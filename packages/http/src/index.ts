@@ -5,6 +5,7 @@ export {
   authMiddleware,
   authorizationHeader,
   type Credential,
+  type CredentialContext,
   cookieCredential,
   headerCredential,
   queryCredential,
@@ -20,6 +21,7 @@ export {
   type WithResponse,
 } from "./client.js";
 export {
+  anonymousRequests,
   credentialsFrom,
   inBrowser,
   isGiven,

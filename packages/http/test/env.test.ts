@@ -84,6 +84,17 @@ describe("per-operation credentials", () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it("an operation that takes no credential is sent without the client's credentials", async () => {
+    const client = createHttpClient<paths>({
+      baseUrl: server.url,
+      security: security(true),
+      auth: [authorizationHeader("k")],
+    });
+    await client.GET("/v1/search", { params: { query: { q: "x" } } });
+    await client.GET("/v1/catalog");
+    expect(server.requests.map((r) => r.headers.authorization)).toEqual([undefined, "Bearer k"]);
+  });
+
   it("requireCredentials: false sends the call anyway", async () => {
     const client = createHttpClient<paths>({
       baseUrl: server.url,
