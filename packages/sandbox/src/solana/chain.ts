@@ -3,6 +3,7 @@
  * does not keep: a record of every landed transaction, an index of account keys → signatures,
  * blockhash lifetimes, slots and block times.
  */
+import { createHash } from "node:crypto";
 import { address, getTransactionDecoder, lamports as toLamports } from "@solana/kit";
 import {
   ACCOUNT_SIZE,
@@ -42,6 +43,8 @@ export const USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v";
 export const USDC_DECIMALS = 6;
 /** How many blocks a blockhash stays valid, as on Solana. */
 export const BLOCKHASH_LIFETIME = 150;
+/** A slot's length on the sandbox clock, as on Solana (~400 ms): 150 slots ≈ 60 s. */
+export const SLOT_MS = 400;
 
 const FAUCET_LAMPORTS = 1_000_000_000_000_000n; // 1M SOL: below 2^53, so JSON numbers stay exact
 const TOKEN_PROGRAMS = new Set([TOKEN_PROGRAM_ID.toBase58(), TOKEN_2022_PROGRAM_ID.toBase58()]);
@@ -57,6 +60,13 @@ export function decodeTransaction(bytes: Uint8Array): VersionedTransaction {
 
 const sum = (values: bigint[]) => values.reduce((a, b) => a + b, 0n);
 
+/**
+ * What Solana's status cache keys a transaction by: its message, not its signatures (a fee payer's
+ * signature may still be empty when a facilitator simulates it).
+ */
+export const messageKey = (tx: VersionedTransaction): string =>
+  createHash("sha256").update(tx.message.serialize()).digest("base64");
+
 export class Chain {
   readonly svm = new LiteSVM().withBlockhashCheck(false);
   /** Fee payer of the ledger's own transactions and USDC mint authority; in memory only. */
@@ -68,9 +78,13 @@ export class Chain {
   private readonly hashes = new Map<string, number>(); // blockhash → height it became the latest at
   private readonly txs = new Map<string, Landed>();
   private readonly byKey = new Map<string, string[]>(); // oldest first
+  private readonly byMessage = new Map<string, string>(); // message key → signature that landed
+  /** The sandbox time the current slot started at: slots also pass with the clock, not only with blocks. */
+  private slotStartedAt: number;
   private readonly listeners = new Set<(landed: Landed) => void>();
 
   constructor(private readonly now: () => number) {
+    this.slotStartedAt = now();
     this.put(
       this.faucet.publicKey.toBase58(),
       FAUCET_LAMPORTS,
@@ -102,6 +116,7 @@ export class Chain {
     chain.treasuryOwner = s.treasuryOwner;
     for (const [hash, height] of s.blockhashes) chain.hashes.set(hash, height);
     chain.height = s.height;
+    chain.slotStartedAt = now();
     chain.warp();
     return chain;
   }
@@ -141,6 +156,7 @@ export class Chain {
 
   /** The blockhash to build transactions with, and the last block height it is valid at. */
   latest(): { blockhash: string; lastValidBlockHeight: number } {
+    this.tick();
     const blockhash = this.svm.latestBlockhash();
     if (!this.hashes.has(blockhash)) this.hashes.set(blockhash, this.height);
     return {
@@ -150,6 +166,7 @@ export class Chain {
   }
 
   isBlockhashValid(blockhash: string): boolean {
+    this.tick();
     const at = this.hashes.get(blockhash);
     return at !== undefined && this.height <= at + BLOCKHASH_LIFETIME;
   }
@@ -167,6 +184,19 @@ export class Chain {
     const slotHashes = [{ slot: BigInt(this.height), hash: blockhash }, ...older].slice(0, 512);
     this.svm.setSlotHashes(slotHashes.map(({ slot, hash }) => ({ slot, hash })));
     for (const [hash, at] of this.hashes) if (at + BLOCKHASH_LIFETIME < this.height) this.hashes.delete(hash);
+  }
+
+  /**
+   * Lets the slots that passed on the sandbox clock since the last one go by (one new blockhash for
+   * them all), so blockhashes expire while the ledger is quiet, as on Solana: ~150 slots, ~60 s.
+   */
+  tick(): void {
+    const due = Math.floor((this.now() - this.slotStartedAt) / SLOT_MS);
+    if (due <= 0) return;
+    this.slotStartedAt += due * SLOT_MS;
+    this.svm.expireBlockhash();
+    this.height += due;
+    this.warp();
   }
 
   /** Closes the current block: a new blockhash, the next slot. */
@@ -307,9 +337,14 @@ export class Chain {
     return () => this.listeners.delete(listener);
   }
 
-  /** Checks that need no execution: a duplicate, an unknown or expired blockhash. */
+  /** The signature under which a transaction with this message landed, if one did. */
+  processed(tx: VersionedTransaction): string | undefined {
+    return this.byMessage.get(messageKey(tx));
+  }
+
+  /** Checks that need no execution: a duplicate (same message), an unknown or expired blockhash. */
   private precheck(tx: VersionedTransaction, checkBlockhash: boolean): TxError | null {
-    if (this.txs.has(bs58.encode(tx.signatures[0] as Uint8Array))) return "AlreadyProcessed";
+    if (this.processed(tx) !== undefined) return "AlreadyProcessed";
     if (checkBlockhash && !this.isBlockhashValid(tx.message.recentBlockhash)) return "BlockhashNotFound";
     return null;
   }
@@ -442,6 +477,7 @@ export class Chain {
 
   private remember(landed: Landed): void {
     this.txs.set(landed.record.signature, landed);
+    this.byMessage.set(messageKey(landed.tx), landed.record.signature);
     for (const key of new Set(landed.keys)) {
       const list = this.byKey.get(key);
       if (list) list.push(landed.record.signature);

@@ -1,6 +1,6 @@
 /** Account encodings shared by the JSON-RPC (HTTP) and its PubSub notifications. */
 import bs58 from "bs58";
-import type { AccountState } from "./records.js";
+import type { AccountState, TokenBalance } from "./records.js";
 
 /** Solana answers base58 data only up to this many bytes (base58 is slow). */
 const MAX_BASE58_BYTES = 128;
@@ -38,3 +38,24 @@ export function accountJson(account: AccountState | null, encoding: unknown) {
     space: a.data.length,
   };
 }
+
+/** A decimal string of `amount / 10^decimals`, without trailing zeros. */
+export function uiAmountString(amount: bigint, decimals: number): string {
+  if (decimals === 0) return amount.toString();
+  const digits = amount.toString().padStart(decimals + 1, "0");
+  const fraction = digits.slice(-decimals).replace(/0+$/, "");
+  return fraction ? `${digits.slice(0, -decimals)}.${fraction}` : digits.slice(0, -decimals);
+}
+
+export function uiTokenAmount(amount: bigint, decimals: number) {
+  const text = uiAmountString(amount, decimals);
+  return { amount: amount.toString(), decimals, uiAmount: Number(text), uiAmountString: text };
+}
+
+export const tokenBalanceJson = (b: TokenBalance) => ({
+  accountIndex: b.accountIndex,
+  mint: b.mint,
+  owner: b.owner,
+  programId: b.programId,
+  uiTokenAmount: uiTokenAmount(BigInt(b.amount), b.decimals),
+});
