@@ -5,7 +5,7 @@ import { defineConfig, type Options } from "tsup";
 rmSync("dist", { recursive: true, force: true });
 
 const shared: Options = {
-  entry: ["src/index.ts", "src/node.ts"],
+  entry: { index: "src/index.ts", node: "src/node.ts", v2: "src/v2/index.ts" },
   dts: true,
   sourcemap: true,
   target: "es2022",
