@@ -63,25 +63,17 @@ async function flightKey(request: Request): Promise<string> {
 }
 
 /**
- * A fetch that answers x402 v2 402s: it parses `PAYMENT-REQUIRED`, checks the requirement against
- * the policy and the request, pays it once (journaled), resends with `PAYMENT-SIGNATURE`, and
- * journals the `PAYMENT-RESPONSE`. Any other answer, Pipe's own 402 included, passes through.
+ * Pays v2 402s so that concurrent identical calls (same method, URL and body) that meet a 402 share
+ * one payment: each caller gets its own copy of the one paid answer.
  */
-export function payingFetchV2(
-  baseFetch: Fetch | undefined,
-  options: PayingFetchV2Options,
-): (input: Request | string, init?: RequestInit) => Promise<Response> {
-  const runtime = runtimeForV2(baseFetch, options);
+export function sharedV2Payments(): (
+  request: Request,
+  first: Response,
+  options: V2PayOptions,
+  call: V2Call,
+) => Promise<Response> {
   const flights = new Map<string, Promise<Response>>();
-  return async (input, init) => {
-    const request = new Request(input, init);
-    const call = v2Call(runtime, options, request);
-    const first = await runtime.fetch(request.clone(), {
-      deadlineMs: Math.max(1, call.deadlineAt - call.now()),
-      timeoutMs: call.timeoutMs,
-      ...(call.signal ? { signal: call.signal } : {}),
-    });
-    if (!isV2Challenge(first)) return first;
+  return async (request, first, options, call) => {
     const key = await flightKey(request);
     let flight = flights.get(key);
     if (flight) {
@@ -97,5 +89,29 @@ export function payingFetchV2(
       flight.then(done, done);
     }
     return (await flight).clone();
+  };
+}
+
+/**
+ * A fetch that answers x402 v2 402s: it parses `PAYMENT-REQUIRED`, checks the requirement against
+ * the policy and the request, pays it once (journaled), resends with `PAYMENT-SIGNATURE`, and
+ * journals the `PAYMENT-RESPONSE`. Any other answer, Pipe's own 402 included, passes through.
+ */
+export function payingFetchV2(
+  baseFetch: Fetch | undefined,
+  options: PayingFetchV2Options,
+): (input: Request | string, init?: RequestInit) => Promise<Response> {
+  const runtime = runtimeForV2(baseFetch, options);
+  const pay = sharedV2Payments();
+  return async (input, init) => {
+    const request = new Request(input, init);
+    const call = v2Call(runtime, options, request);
+    const first = await runtime.fetch(request.clone(), {
+      deadlineMs: Math.max(1, call.deadlineAt - call.now()),
+      timeoutMs: call.timeoutMs,
+      ...(call.signal ? { signal: call.signal } : {}),
+    });
+    if (!isV2Challenge(first)) return first;
+    return pay(request, first, options, call);
   };
 }

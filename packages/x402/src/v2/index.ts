@@ -18,6 +18,7 @@ export {
   type PayingFetchV2Options,
   payingFetchV2,
   runtimeForV2,
+  sharedV2Payments,
   v2Call,
 } from "./fetch.js";
 export { payV2Challenge, V2_INTENT_PREFIX, type V2Call, type V2PayOptions } from "./pay.js";
