@@ -110,4 +110,27 @@ describe("the official client and specyard pay the reference server the same way
       signature: ourReceipt?.transaction,
     });
   });
+
+  it("asks onBeforePay of the same policy before signing, with the amount and the account credited", async () => {
+    const wallet = await world.wallet(100_000n);
+    const seen: { amount: bigint; payTo: string; network: string }[] = [];
+    const pay = payingFetchV2(undefined, {
+      connection: world.connection,
+      payer: wallet,
+      journal: new MemoryJournal(),
+      policy: {
+        maxPerPayment: 50_000n,
+        budget: 100_000n,
+        treasuryOwner: world.merchant,
+        onBeforePay: (option) => {
+          seen.push({ amount: option.amount, payTo: option.payTo, network: option.network });
+          return false;
+        },
+      },
+    });
+    await expect(pay(`${world.url}/news`)).rejects.toMatchObject({ field: "payment", rule: "onBeforePay" });
+    const credited = getAssociatedTokenAddressSync(USDC, new PublicKey(world.merchant), true).toBase58();
+    expect(seen).toEqual([{ amount: PRICE, payTo: credited, network: NETWORK }]);
+    expect(await world.usdc(wallet.publicKey.toBase58())).toBe(100_000n);
+  });
 });

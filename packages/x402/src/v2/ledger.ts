@@ -6,7 +6,7 @@
  */
 import type { Connection } from "@solana/web3.js";
 import { PublicKey } from "@solana/web3.js";
-import { AbortError, ConnectionError, SpecyardError, TimeoutError } from "@specyard/http";
+import { AbortError, ConnectionError, redactUrl, SpecyardError, TimeoutError } from "@specyard/http";
 import { PaymentRefusedError } from "../errors.js";
 import type { JournalEntry } from "../journal.js";
 
@@ -37,7 +37,12 @@ export async function onRpc<T>(flow: V2Flow, what: string, work: () => Promise<T
     return await Promise.race([work(), stop]);
   } catch (error) {
     if (error instanceof SpecyardError || error instanceof PaymentRefusedError) throw error;
-    const text = String((error as Error)?.message ?? error).slice(0, 200);
+    // Providers put API keys in RPC URLs: the endpoint never reaches a message unredacted.
+    const endpoint = flow.connection.rpcEndpoint;
+    const text = String((error as Error)?.message ?? error)
+      .split(endpoint)
+      .join(redactUrl(endpoint))
+      .slice(0, 200);
     throw new ConnectionError(`${what} on the Solana RPC failed: ${text}`, { notSent: false });
   } finally {
     clearTimeout(timer);

@@ -115,7 +115,7 @@ async function reserve(
   const { source, destination } = accountsOf(plan, program, payer.publicKey);
   await checkBalance(call, source.toBase58(), plan.requirement.amount);
   const option = asOption(plan.requirement, intentId, source.toBase58(), destination.toBase58());
-  if (policy.onBeforePay && !(await onRpc(call, "onBeforePay", async () => policy.onBeforePay?.(option))))
+  if (policy.onBeforePay && !(await policy.onBeforePay(option)))
     throw new PaymentRefusedError("payment", "onBeforePay", "was refused by the onBeforePay hook");
   const latest = await onRpc(call, "getLatestBlockhash", () =>
     call.connection.getLatestBlockhash("confirmed"),
