@@ -10,9 +10,10 @@ import { parseArgs } from "node:util";
 import { repoRoot, specPath } from "@specyard/testkit";
 import type { TargetSession } from "./exchange/session.js";
 import { type FailuresFile, terminalReport, writeReports } from "./report/report.js";
-import { type Progress, type ProviderResult, replayFailure, runProvider } from "./run/runner.js";
+import type { Progress, ProviderResult } from "./run/runner.js";
 import { runScenario, type ScenarioResult } from "./run/scenario.js";
 import { SCENARIOS } from "./run/scenarios/index.js";
+import { replaySuiteFailure, runSuite } from "./run/suite.js";
 import { type ApiSpec, readSpec } from "./spec/openapi.js";
 import { DEFAULT_TARGETS, targetFactories } from "./targets/index.js";
 import { type Target, type TargetName, TargetSkip } from "./targets/target.js";
@@ -30,6 +31,7 @@ const USAGE = `usage: pnpm contract [--target prism|sandbox|live] [--provider p 
   --seed      fast-check seed (default ${DEFAULT_SEED})
   --replay    replay one failure recorded in <out>/failures.json
   --out       report folder (default <repo>/reports/contract)
+  --yes       live target: let calls that spend money or credits go without asking
 live target: SPECYARD_LIVE_<PROVIDER>_URL and SPECYARD_LIVE_<PROVIDER>_<SCHEME> (e.g. SPECYARD_LIVE_ATELIER_BEARER_AUTH)`;
 
 /** A bad argument or setup: exit 2. */
@@ -50,6 +52,8 @@ interface Args {
   seed: number;
   replay: string | undefined;
   out: string;
+  /** Live target: calls that spend may go without asking. */
+  yes: boolean;
 }
 
 function parse(argv: string[]): Args | "help" {
@@ -63,6 +67,7 @@ function parse(argv: string[]): Args | "help" {
       seed: { type: "string" },
       replay: { type: "string" },
       out: { type: "string" },
+      yes: { type: "boolean", short: "y" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -94,6 +99,7 @@ function parse(argv: string[]): Args | "help" {
     seed: integer("seed", values.seed, DEFAULT_SEED, -(2 ** 31)),
     replay: values.replay,
     out: resolve(values.out ?? join(repoRoot, "reports", "contract")),
+    yes: values.yes === true,
   };
 }
 
@@ -119,14 +125,30 @@ async function run(args: Args): Promise<number> {
   const startedAt = new Date().toISOString();
   const progress = progressPrinter();
   for (const targetName of args.targets) {
-    const target = targetFactories[targetName]?.();
+    const target = targetFactories[targetName]?.({ yes: args.yes });
     if (!target) throw new ConfigError(`target ${targetName} is not registered yet`);
-    for (const spec of specs) {
+    // The next provider's target starts while one runs (a Prism takes seconds to start).
+    const open = (spec: ApiSpec | undefined) =>
+      spec
+        ? target.open(spec.provider).then(
+            (session) => ({ session }),
+            (error: unknown) => ({ error }),
+          )
+        : undefined;
+    let next = open(specs[0]);
+    for (const [i, spec] of specs.entries()) {
       let session: Awaited<ReturnType<typeof target.open>>;
+      const opened = await next;
+      next = open(specs[i + 1]);
       try {
-        session = await target.open(spec.provider);
+        if (!opened || "error" in opened) throw opened?.error;
+        session = opened.session;
       } catch (error) {
-        if (!(error instanceof TargetSkip)) throw error;
+        if (!(error instanceof TargetSkip)) {
+          const pending = await next;
+          if (pending && "session" in pending) await pending.session.close();
+          throw error;
+        }
         process.stderr.write(`${error.message}\n`);
         results.push({
           provider: spec.provider,
@@ -139,7 +161,7 @@ async function run(args: Args): Promise<number> {
       }
       try {
         results.push(
-          await runProvider(spec, session, target.name, {
+          await runSuite(spec, session, target.name, {
             runs: args.runs,
             seed: args.seed,
             stateful: target.stateful,
@@ -154,7 +176,7 @@ async function run(args: Args): Promise<number> {
   }
   const scenarios: ScenarioResult[] = [];
   for (const targetName of args.targets) {
-    const target = targetFactories[targetName]?.();
+    const target = targetFactories[targetName]?.({ yes: args.yes });
     if (target && (target.stateful || target.name === "live"))
       for (const spec of specs) scenarios.push(...(await runScenarios(target, spec)));
   }
@@ -220,7 +242,7 @@ async function replay(id: string, out: string): Promise<number> {
     process.stdout.write(
       `replaying ${failure.check} · ${failure.target} ${failure.provider} · ${failure.operation}\n`,
     );
-    const again = await replayFailure(failure, spec, session);
+    const again = await replaySuiteFailure(failure, spec, session);
     if (!again) {
       process.stdout.write("did not reproduce: the check passes now\n");
       return 0;

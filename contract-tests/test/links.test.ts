@@ -26,7 +26,7 @@ test("every link of the notes fixture resolves", () => {
   expect(linkCheck(buildSpec(notesDoc(), "notes"))).toEqual([]);
 });
 
-/** A chain in one line: create → id, read, delete, read after delete, setup, body. */
+/** A chain in one line: create → id, read, delete, read after delete, setup, body, the other linked operations. */
 function line(link: ResourceLink): string {
   const reader = (r: Reader) =>
     `${r.operation}${r.listed ? ` (listed at ${r.listed.array} by ${r.listed.key})` : ""}`;
@@ -39,6 +39,7 @@ function line(link: ResourceLink): string {
       ? [`setup ${link.setup.map((s) => `${s.operation} ${JSON.stringify(s.pick)}`).join(", ")}`]
       : []),
     ...(link.body ? [`body ${JSON.stringify(link.body)}`] : []),
+    ...(link.uses?.length ? [`uses ${link.uses.map((u) => u.operation).join(", ")}`] : []),
   ].join(" · ");
 }
 
@@ -51,20 +52,37 @@ test("the suite follows the chains the specs declare", () => {
       "service: POST /agents/{agent_id}/services → /data/id · read GET /agents/{agent_id}/services (listed at /data by id) · delete DELETE /services/{service_id} · after delete PATCH /services/{service_id} · " +
         'setup GET /agents/me {"agent_id":"/data/id"}',
     ],
-    "pinata-agents": [],
+    "pinata-agents": [
+      "agent: POST /v0/agents → /agent/agentId · read GET /v0/agents/{agentId} · delete DELETE /v0/agents/{agentId} · " +
+        'body {"omit":["secretIds","skillCids","channels"]}',
+      "secret: POST /v0/secrets → /id · read GET /v0/secrets (listed at /secrets by id) · delete DELETE /v0/secrets/{id} · " +
+        "uses PUT /v0/secrets/{id}, DELETE /v0/agents/{agentId}/secrets/{secretId}",
+      "skill: POST /v0/skills → /cid · read GET /v0/skills (listed at /skills by cid) · delete DELETE /v0/skills/{skillCid} · " +
+        "uses GET /v0/skills/{skillId}/versions, POST /v0/skills/{skillId}/versions, DELETE /v0/agents/{agentId}/skills/{skillId}, POST /v0/agents/{agentId}/skills/{skillId}/update",
+      "domain: POST /v0/agents/{agentId}/domains → /domainId · read GET /v0/agents/{agentId}/domains (listed at /domains by domainId) · " +
+        "delete DELETE /v0/agents/{agentId}/domains/{domainId} · uses PUT /v0/agents/{agentId}/domains/{domainId}, POST /v0/agents/{agentId}/domains/{domainId}/verify",
+      "task: POST /v0/agents/{agentId}/tasks → /jobId · read GET /v0/agents/{agentId}/tasks/{jobId} · delete DELETE /v0/agents/{agentId}/tasks/{jobId}",
+      "template: POST /v0/templates → /template/templateId · read GET /v0/templates/id/{templateId} · delete DELETE /v0/templates/{slugOrId} · " +
+        "uses GET /v0/templates/{slugOrId}, PUT /v0/templates/{slugOrId}",
+    ],
     "pipe-storage": [
+      "credit intent: POST /api/credits/intent → /intent_id · read GET /api/credits/intent/{intent_id}",
       "S3 key: POST /api/s3/keys → /access_key_id · read GET /api/s3/keys (listed at /keys by access_key_id) · delete DELETE /api/s3/keys/{access_key_id}",
     ],
     pipeagent: [
       "feed: POST /api/v1/provider/feed/create → /id · read GET /v1/feed/{id}/metadata · " +
-        'body {"omit":["id","price_per_1k","one_time_price_cents"],"set":{"price_type":"free"}}',
+        'body {"omit":["id"],"set":{"schema_locked":false}} · uses PATCH /api/v1/provider/feed/{feed_id}/edit',
     ],
     pipedai: [
       "workspace: POST /api/v1/workspaces → /id · read GET /api/v1/workspaces (listed at /items by id)",
+      "environment: POST /api/v1/workspaces/{wsId}/environments → /id · read GET /api/v1/workspaces/{wsId}/environments (listed at /items by id) · " +
+        "delete DELETE /api/v1/environments/{id} · uses PATCH /api/v1/environments/{id}",
+      "member: POST /api/v1/environments/{envId}/members → /userId · read GET /api/v1/environments/{envId}/members (listed at /items by userId) · " +
+        "delete DELETE /api/v1/environments/{envId}/members/{userId} · uses PATCH /api/v1/environments/{envId}/members/{userId}",
       "api key: POST /api/v1/environments/{envId}/api-keys → /apiKey/id · read GET /api/v1/environments/{envId}/api-keys (listed at /items by id) · " +
         `delete DELETE /api/v1/environments/{envId}/api-keys/{keyId} · ${environment}`,
       `trigger: POST /api/v1/environments/{envId}/triggers → /trigger/id · read GET /api/v1/triggers/{id} · delete DELETE /api/v1/triggers/{id} · ${environment} · ` +
-        'body {"omit":["workerId","schedule"]}',
+        'body {"omit":["workerId"]}',
     ],
   });
 });

@@ -14,6 +14,7 @@ import type { Failure } from "../src/exchange/exchange.js";
 import type { TargetSession } from "../src/exchange/session.js";
 import { type ProviderResult, replayFailure, runProvider } from "../src/run/runner.js";
 import { runLink } from "../src/run/stateful.js";
+import { buildWorld, World } from "../src/run/world.js";
 import { resourceLinks } from "../src/spec/links.js";
 import { readSpec } from "../src/spec/openapi.js";
 import { sandboxTarget } from "../src/targets/sandbox.js";
@@ -175,15 +176,18 @@ const LINKED = readdirSync(join(repoRoot, "specs"))
   .filter((provider) => resourceLinks(readSpec(specPath(provider), provider)).length > 0);
 
 test("the links read from the specs cover the providers that have resources", () => {
-  expect(LINKED).toEqual(["atelier", "pipe-storage", "pipeagent", "pipedai"]);
+  expect(LINKED).toEqual(["atelier", "pinata-agents", "pipe-storage", "pipeagent", "pipedai"]);
 });
 
 test.each(LINKED)("the links of %s hold on its real sandbox", async (provider) => {
   const session = await sandboxTarget().open(provider);
   try {
     const providerSpec = readSpec(specPath(provider), provider);
-    for (const link of resourceLinks(providerSpec)) {
-      const { outcomes } = await runLink(providerSpec, session, "sandbox", link, { seed: 5, runs: 5 });
+    const links = resourceLinks(providerSpec);
+    // Parents first: the world creates one of each resource, so a chain's create finds its parents.
+    const world = await buildWorld(new World(providerSpec, session, "sandbox", "links", 5), links);
+    for (const link of links) {
+      const { outcomes } = await runLink(providerSpec, session, "sandbox", link, { seed: 5, runs: 5, world });
       expect(outcomes.ensure_resource_availability?.status, link.resource).toBe("pass");
       expect(outcomes.use_after_free?.status, link.resource).toBe(link.delete ? "pass" : "n/a");
     }

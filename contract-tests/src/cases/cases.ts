@@ -2,9 +2,12 @@
 import fc from "fast-check";
 import { allowedTypes, describe, mutationsFor, wrongType } from "../generate/mutations.js";
 import { parameterValid, received, sendable } from "../generate/parameters.js";
+import { keepingRules } from "../generate/satisfy.js";
 import { arbitraryFor } from "../generate/values.js";
-import type { MediaType, Operation, Parameter } from "../spec/openapi.js";
-import { isValidParameter } from "../spec/validate.js";
+import { bodyAdjustments } from "../spec/links.js";
+import type { MediaType, Operation, Parameter, Schema } from "../spec/openapi.js";
+import { brokenRules } from "../spec/rules.js";
+import { isValid, isValidParameter } from "../spec/validate.js";
 
 /**
  * `positive`: valid requests with credentials; `negative`: one part made invalid;
@@ -27,7 +30,7 @@ export interface Case {
   note?: string;
 }
 
-type Location = "path" | "query" | "headers" | "cookies";
+export type Location = "path" | "query" | "headers" | "cookies";
 const LOCATION: Record<Parameter["in"], Location> = {
   path: "path",
   query: "query",
@@ -48,12 +51,21 @@ export function bodyKind(mediaType: string): "json" | "form" | "multipart" | "ra
 export const isSecured = (op: Operation) =>
   op.security.length > 0 && op.security.every((alt) => alt.length > 0);
 
+export interface CaseOptions {
+  verifiesCredentials: boolean;
+  /**
+   * Values known to exist on the target (the ids of resources the suite created, parent ids), per
+   * parameter name: valid cases take one of them instead of a generated value.
+   */
+  known?: Record<string, string[]>;
+}
+
 /** The case arbitraries of an operation; a phase with nothing to test is absent. */
 export function caseArbitraries(
   op: Operation,
-  options: { verifiesCredentials: boolean },
+  options: CaseOptions,
 ): Partial<Record<Phase, fc.Arbitrary<Case>>> {
-  const positive = positiveCase(op);
+  const positive = positiveCase(op, options.known ?? {});
   const result: Partial<Record<Phase, fc.Arbitrary<Case>>> = { positive };
   const negatives = negativeCases(op, positive);
   if (negatives.length) result.negative = fc.oneof(...negatives);
@@ -85,12 +97,77 @@ function parameterArbitrary(op: Operation, p: Parameter): fc.Arbitrary<unknown> 
   return arb.filter((v) => parameterValid(p, v));
 }
 
-function parametersIn(op: Operation, where: Parameter["in"]): fc.Arbitrary<Record<string, unknown>> {
+/** The known values (see `CaseOptions.known`) that the parameter accepts. */
+const knownValues = (p: Parameter, known: Record<string, string[]>) =>
+  (Object.hasOwn(known, p.name) ? (known[p.name] ?? []) : []).filter((v) => parameterValid(p, v));
+
+function parametersIn(
+  op: Operation,
+  where: Parameter["in"],
+  known: Record<string, string[]>,
+): fc.Arbitrary<Record<string, unknown>> {
   const list = op.parameters.filter((p) => p.in === where);
-  return fc.record(Object.fromEntries(list.map((p) => [p.name, parameterArbitrary(op, p)])), {
+  const value = (p: Parameter) => {
+    const values = knownValues(p, known);
+    return values.length ? fc.constantFrom(...values) : parameterArbitrary(op, p);
+  };
+  return fc.record(Object.fromEntries(list.map((p) => [p.name, value(p)])), {
     requiredKeys: list.filter((p) => p.required).map((p) => p.name),
   });
 }
+
+/** A top-level JSON object body with the operation's `x-specyard-body` adjustments (see `links.ts`). */
+export function adjustBody(op: Operation, value: unknown): unknown {
+  const adjust = bodyAdjustments(op);
+  if (!adjust || !value || typeof value !== "object" || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = { ...(value as Record<string, unknown>), ...adjust.set };
+  for (const name of adjust.omit ?? []) delete out[name];
+  return out;
+}
+
+/** Whether a body value suits a media type's schema and business rules. */
+const fits = (schema: Schema, value: unknown) =>
+  isValid(schema, value) && brokenRules(schema, value).length === 0;
+
+/**
+ * The body values of a media type: generated, adjusted and kept to the business rules; for JSON
+ * also the documented examples (adjusted), one case in four.
+ */
+function bodyValues(op: Operation, mediaType: string, media: MediaType): fc.Arbitrary<unknown> {
+  let arb = bodyCache.get(media);
+  if (!arb) {
+    arb = buildBodyValues(op, mediaType, media);
+    bodyCache.set(media, arb);
+  }
+  return arb;
+}
+const bodyCache = new WeakMap<MediaType, fc.Arbitrary<unknown>>();
+
+function buildBodyValues(op: Operation, mediaType: string, media: MediaType): fc.Arbitrary<unknown> {
+  const schema = media.schema ?? {};
+  const json = bodyKind(mediaType) === "json";
+  const generated = arbitraryFor(schema);
+  if (!json) return generated;
+  const adjusted = bodyAdjustments(op) ? generated.map((v) => adjustBody(op, v)) : generated;
+  const kept = keepingRules(schema, adjusted);
+  const examples = bodyExamples(op, mediaType, media);
+  return examples.length
+    ? fc.oneof({ arbitrary: kept, weight: 3 }, { arbitrary: fc.constantFrom(...examples), weight: 1 })
+    : kept;
+}
+
+/** The documented examples of a JSON body that are valid once adjusted. */
+export function bodyExamples(op: Operation, mediaType: string, media: MediaType): unknown[] {
+  if (bodyKind(mediaType) !== "json") return [];
+  let found = exampleCache.get(media);
+  if (!found) {
+    const schema = media.schema ?? {};
+    found = media.examples.map((e) => adjustBody(op, e)).filter((e) => fits(schema, e));
+    exampleCache.set(media, found);
+  }
+  return found;
+}
+const exampleCache = new WeakMap<MediaType, unknown[]>();
 
 /** Media types a body can be generated for: JSON and forms always, other types for string schemas. */
 function usableMediaTypes(op: Operation): [string, MediaType][] {
@@ -99,14 +176,14 @@ function usableMediaTypes(op: Operation): [string, MediaType][] {
   );
 }
 
-function positiveCase(op: Operation): fc.Arbitrary<Case> {
+function positiveCase(op: Operation, known: Record<string, string[]>): fc.Arbitrary<Case> {
   const media = usableMediaTypes(op);
   let body: fc.Arbitrary<Case["body"]> = fc.constant(undefined);
   if (media.length) {
     const required = op.requestBody?.required === true;
     const any = fc.oneof(
       ...media.map(([mediaType, m]) => {
-        let values = arbitraryFor(m.schema ?? {});
+        let values = bodyValues(op, mediaType, m);
         // An empty raw body is no body at all.
         if (required && bodyKind(mediaType) === "raw") values = values.filter((v) => v !== "");
         return values.map((value) => ({ mediaType, value }) as Case["body"]);
@@ -116,10 +193,10 @@ function positiveCase(op: Operation): fc.Arbitrary<Case> {
   }
   return fc
     .record({
-      path: parametersIn(op, "path"),
-      query: parametersIn(op, "query"),
-      headers: parametersIn(op, "header"),
-      cookies: parametersIn(op, "cookie"),
+      path: parametersIn(op, "path", known),
+      query: parametersIn(op, "query", known),
+      headers: parametersIn(op, "header", known),
+      cookies: parametersIn(op, "cookie", known),
       body,
     })
     .map((parts): Case => ({ ...parts, auth: "valid" }));
@@ -176,4 +253,37 @@ function negativeCases(op: Operation, positive: fc.Arbitrary<Case>): fc.Arbitrar
     }
   }
   return out;
+}
+
+/**
+ * The most plausible valid request of an operation, sent first among its positive cases: known
+ * path values, required parameters only (their examples where valid), and the first documented
+ * body example (else a generated body kept to the rules). Undefined when none can be made.
+ */
+export function seedCase(
+  op: Operation,
+  known: Record<string, string[]>,
+  seed = 1,
+  body?: unknown,
+): Case | undefined {
+  const sample = <T>(arb: fc.Arbitrary<T>): T | undefined => fc.sample(arb, { numRuns: 1, seed })[0];
+  const parts: Case = { path: {}, query: {}, headers: {}, cookies: {}, body: undefined, auth: "valid" };
+  for (const p of op.parameters) {
+    if (!p.required) continue;
+    const value =
+      knownValues(p, known)[0] ??
+      p.examples.find((e) => parameterValid(p, e)) ??
+      sample(parameterArbitrary(op, p));
+    if (value === undefined) return undefined;
+    parts[LOCATION[p.in]][p.name] = value;
+  }
+  const media = usableMediaTypes(op);
+  const first = media.find(([type]) => bodyKind(type) === "json") ?? media[0];
+  if (first && (op.requestBody?.required || bodyKind(first[0]) === "json")) {
+    const [mediaType, m] = first;
+    const value = body ?? bodyExamples(op, mediaType, m)[0] ?? sample(bodyValues(op, mediaType, m));
+    if (value === undefined || (bodyKind(mediaType) === "raw" && value === "")) return undefined;
+    parts.body = { mediaType, value };
+  }
+  return parts;
 }

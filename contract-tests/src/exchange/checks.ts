@@ -18,6 +18,9 @@ export const CHECK_NAMES = [
   "ignored_auth",
   "use_after_free",
   "ensure_resource_availability",
+  "unsupported_method",
+  "pagination_consistency",
+  "update_applied",
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
@@ -299,9 +302,22 @@ export const STATEFUL: StatefulCheck[] = [
   },
 ];
 
+/** Checks with a phase of their own (`src/run/methods.ts`, `pagination.ts`, `updates.ts`), by what they judge. */
+export const PHASE_CHECKS: Record<
+  "unsupported_method" | "pagination_consistency" | "update_applied",
+  string
+> = {
+  unsupported_method:
+    "a method the spec does not list on a path is answered 405 with an Allow header that lists the spec's methods",
+  pagination_consistency:
+    "walking a paginated list page by page gives every item once: no repeats, no gaps, a total that matches",
+  update_applied: "after a documented update (PATCH / PUT) answered 2xx, a read shows the fields it sent",
+};
+
 /** Why a check did not run on an operation. */
 export function notApplicableReason(name: CheckName, phase: Phase | undefined): string {
   if (name in STATEFUL_CHECKS) return "stateful check: needs a stateful target and a resource link";
+  if (name in PHASE_CHECKS) return `${name} runs in its own phase (src/run/suite.ts), not here`;
   switch (phase) {
     case "negative":
       return "nothing in the request can be made invalid";

@@ -1,64 +1,44 @@
 /** Reports: a terminal table per provider, JUnit XML, one self-contained HTML file, failures.json for replays. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CHECK_NAMES, type CheckName } from "../exchange/checks.js";
-import type { Failure, Outcome } from "../exchange/exchange.js";
+import { CHECK_NAMES } from "../exchange/checks.js";
 import type { ProviderResult } from "../run/runner.js";
 import type { ScenarioFailure, ScenarioResult } from "../run/scenario.js";
+import {
+  allFailures,
+  cell,
+  cellOf,
+  counts,
+  type FailuresFile,
+  failureText,
+  oneLine,
+  type RunInfo,
+  SHORT,
+  scenarioCounts,
+  scenarioFailureText,
+} from "./common.js";
+import { htmlReport } from "./html.js";
+import { positiveShare, reached2xx, summaryLines } from "./summary.js";
 
-export interface RunInfo {
-  seed: number;
-  runs: number;
-  startedAt: string;
-}
+export { allFailures, type FailuresFile, htmlReport, type RunInfo, SHORT };
 
-/** What `--replay` reads back. */
-export interface FailuresFile extends RunInfo {
-  failures: Failure[];
-}
-
-export const SHORT: Record<CheckName, string> = {
-  not_a_server_error: "5xx",
-  status_code_conformance: "status",
-  content_type_conformance: "ctype",
-  response_headers_conformance: "headers",
-  response_schema_conformance: "schema",
-  negative_data_rejection: "neg",
-  positive_data_acceptance: "pos",
-  missing_required_header: "req-hdr",
-  ignored_auth: "auth",
-  use_after_free: "uaf",
-  ensure_resource_availability: "avail",
+/** Whether (and how often) an operation's positive cases were answered 2xx. */
+const reachedCell = (op: ProviderResult["operations"][number]) => {
+  const flag = reached2xx(op);
+  return positiveShare(op) ?? (flag === undefined ? "-" : flag ? "yes" : "no");
 };
 
-const cell = (o: Outcome) => (o.status === "fail" ? "FAIL" : o.status);
-
-export function allFailures(results: ProviderResult[]): Failure[] {
-  return results.flatMap((r) =>
-    r.operations.flatMap((op) =>
-      Object.values(op.outcomes).flatMap((o) => (o.status === "fail" ? [o.failure] : [])),
-    ),
-  );
-}
-
-function counts(results: ProviderResult[]) {
-  const all = results.flatMap((r) => r.operations.flatMap((op) => Object.values(op.outcomes)));
-  return {
-    operations: results.reduce((n, r) => n + r.operations.length, 0),
-    pass: all.filter((o) => o.status === "pass").length,
-    fail: all.filter((o) => o.status === "fail").length,
-    na: all.filter((o) => o.status === "n/a").length,
-  };
-}
-
-/** The end-of-run text: one table per provider (operations × checks), the failures, a summary. */
+/**
+ * The end-of-run text: the per-target summary (with the `n/a` reasons grouped), one table per
+ * provider (operations × checks, and 2xx reached), the failures, a closing line.
+ */
 export function terminalReport(
   results: ProviderResult[],
   outDir: string,
   replayCommand: string,
   scenarios: ScenarioResult[] = [],
 ): string {
-  const lines: string[] = [];
+  const lines: string[] = results.length ? summaryLines(results) : [];
   const widths = CHECK_NAMES.map((name) => Math.max(SHORT[name].length, 4));
   for (const r of results) {
     lines.push("", `${r.target} · ${r.provider}${r.skipped ? "" : ` (${r.seconds.toFixed(1)} s)`}`);
@@ -69,21 +49,15 @@ export function terminalReport(
     const opWidth = Math.max(9, ...r.operations.map((op) => op.operation.length));
     const row = (first: string, cells: string[]) =>
       `  ${first.padEnd(opWidth)}  ${cells.map((c, i) => c.padEnd(widths[i] ?? 4)).join(" ")}`.trimEnd();
-    lines.push(
-      row(
-        "operation",
-        CHECK_NAMES.map((name) => SHORT[name]),
-      ),
-    );
+    lines.push(row("operation", [...CHECK_NAMES.map((name) => SHORT[name]), "2xx"]));
     for (const op of r.operations)
-      lines.push(
-        row(
-          op.operation,
-          CHECK_NAMES.map((name) => cell(op.outcomes[name])),
-        ),
-      );
+      lines.push(row(op.operation, [...CHECK_NAMES.map((name) => cell(op.outcomes[name])), reachedCell(op)]));
   }
-  lines.push("", `checks: ${CHECK_NAMES.map((name) => `${SHORT[name]} = ${name}`).join(", ")}`);
+  lines.push(
+    "",
+    `checks: ${CHECK_NAMES.map((name) => `${SHORT[name]} = ${name}`).join(", ")}; ` +
+      "2xx = positive cases answered 2xx (first pass), '-' where the run does not say",
+  );
   const failures = allFailures(results);
   for (const f of failures) {
     lines.push(
@@ -137,31 +111,6 @@ function scenarioLines(scenarios: ScenarioResult[]): string[] {
   return lines;
 }
 
-const cellOf = (r: ScenarioResult) => (r.status === "fail" ? "FAIL" : r.status);
-
-function scenarioCounts(scenarios: ScenarioResult[]) {
-  return {
-    pass: scenarios.filter((r) => r.status === "pass").length,
-    fail: scenarios.filter((r) => r.status === "fail").length,
-    na: scenarios.filter((r) => r.status === "n/a").length,
-  };
-}
-
-function scenarioFailureText(r: ScenarioResult): string {
-  const f = r.failure as ScenarioFailure;
-  return [
-    `step: ${f.step}`,
-    f.message,
-    ...(f.curl ? ["", `curl: ${f.curl}`] : []),
-    ...(f.response ? ["", `response: ${f.response.status}`, f.response.body] : []),
-  ].join("\n");
-}
-
-const oneLine = (s: string, max: number) => {
-  const flat = s.replace(/\s+/g, " ");
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
-};
-
 // biome-ignore lint/suspicious/noControlCharactersInRegex: XML 1.0 forbids these characters
 const xmlInvalid = /[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd]/gu;
 const escapeXml = (s: string) =>
@@ -171,29 +120,6 @@ const escapeXml = (s: string) =>
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")
     .replace(/"/g, "&quot;");
-
-function failureText(f: Failure, replayCommand: string): string {
-  const response = f.response
-    ? [
-        `response: ${f.response.status}`,
-        ...Object.entries(f.response.headers).map(([k, v]) => `  ${k}: ${v}`),
-        f.response.body,
-      ]
-    : [`no response: ${f.error ?? ""}`];
-  return [
-    f.message,
-    "",
-    `request: ${f.request.method} ${f.request.url}`,
-    ...Object.entries(f.request.headers).map(([k, v]) => `  ${k}: ${v}`),
-    ...(f.request.body === undefined ? [] : [f.request.body]),
-    "",
-    `curl: ${f.curl}`,
-    "",
-    ...response,
-    "",
-    `replay: ${replayCommand} --replay ${f.id} (seed ${f.seed}, path ${f.path})`,
-  ].join("\n");
-}
 
 /** JUnit XML: a suite per target and provider, a test case per operation and check. */
 export function junitXml(
@@ -235,79 +161,6 @@ export function junitXml(
   const c = counts(results);
   const s = scenarioCounts(scenarios);
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="specyard contract" tests="${c.pass + c.fail + c.na + scenarios.length}" failures="${c.fail + s.fail}" skipped="${c.na + s.na}">\n${suites.join("\n")}\n</testsuites>\n`;
-}
-
-const escapeHtml = (s: string) =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-
-/** One HTML file, styles inline, no scripts or external assets. */
-export function htmlReport(
-  results: ProviderResult[],
-  info: RunInfo,
-  replayCommand: string,
-  scenarios: ScenarioResult[] = [],
-): string {
-  const c = counts(results);
-  const sections = results.map((r) => {
-    const title = `${escapeHtml(r.target)} · ${escapeHtml(r.provider)}`;
-    if (r.skipped) return `<h2>${title}</h2><p class="na">${escapeHtml(r.skipped)}</p>`;
-    const head = CHECK_NAMES.map((name) => `<th title="${name}">${SHORT[name]}</th>`).join("");
-    const rows = r.operations
-      .map((op) => {
-        const cells = CHECK_NAMES.map((name) => {
-          const o = op.outcomes[name];
-          const tip = o.status === "n/a" ? o.reason : o.status === "fail" ? o.failure.message : "pass";
-          const body = o.status === "fail" ? `<a href="#${o.failure.id}">FAIL</a>` : o.status;
-          return `<td class="${o.status === "n/a" ? "na" : o.status}" title="${escapeHtml(tip)}">${body}</td>`;
-        }).join("");
-        return `<tr><th class="op">${escapeHtml(op.operation)}</th>${cells}</tr>`;
-      })
-      .join("\n");
-    return `<h2>${title} <small>${r.seconds.toFixed(1)} s</small></h2>\n<table><tr><th class="op">operation</th>${head}</tr>\n${rows}</table>`;
-  });
-  const failures = allFailures(results).map(
-    (f) =>
-      `<section class="failure" id="${f.id}"><h3>${escapeHtml(f.check)} · ${escapeHtml(`${f.target} ${f.provider}`)} · ${escapeHtml(f.operation)}</h3><pre>${escapeHtml(failureText(f, replayCommand))}</pre></section>`,
-  );
-  const scenarioRows = scenarios
-    .map((r, i) => {
-      const tip =
-        r.status === "n/a" ? (r.reason ?? "") : r.status === "fail" ? (r.failure?.message ?? "") : "pass";
-      const body = r.status === "fail" ? `<a href="#scenario-${i}">FAIL</a>` : r.status;
-      return `<tr><th class="op">${escapeHtml(`${r.target} · ${r.provider}`)}</th><th class="op">scenario: ${escapeHtml(r.scenario)}</th><td class="${r.status === "n/a" ? "na" : r.status}" title="${escapeHtml(tip)}">${body}</td></tr>`;
-    })
-    .join("\n");
-  const scenarioSection = scenarios.length
-    ? `<h2>Scenarios</h2>\n<table><tr><th class="op">target · provider</th><th class="op">scenario</th><th>result</th></tr>\n${scenarioRows}</table>`
-    : "";
-  const scenarioFailures = scenarios.flatMap((r, i) =>
-    r.failure
-      ? [
-          `<section class="failure" id="scenario-${i}"><h3>scenario: ${escapeHtml(r.scenario)} · ${escapeHtml(`${r.target} ${r.provider}`)}</h3><pre>${escapeHtml(scenarioFailureText(r))}</pre></section>`,
-        ]
-      : [],
-  );
-  failures.push(...scenarioFailures);
-  const legend = CHECK_NAMES.map((name) => `<code>${SHORT[name]}</code> ${name}`).join(" · ");
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>specyard contract report</title>
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse;margin-bottom:1.5em}
-td,th{border:1px solid #ccc;padding:2px 6px;text-align:center;font-size:12px}
-th.op{text-align:left;font-family:monospace;font-weight:normal}
-td.pass{background:#e6f4ea}td.fail{background:#fbd3d0;font-weight:bold}td.na{color:#999}
-p.na{color:#777}pre{background:#f6f6f6;padding:1em;overflow-x:auto;white-space:pre-wrap}
-.failure h3{color:#b3261e}
-</style></head><body>
-<h1>specyard contract report</h1>
-<p>${c.operations} operations: ${c.pass} pass, <strong>${c.fail} FAIL</strong>, ${c.na} n/a · seed ${info.seed} · ${info.runs} runs per operation and phase · started ${escapeHtml(info.startedAt)}</p>
-<p>${legend}</p>
-${sections.join("\n")}
-${scenarioSection}
-${failures.length ? `<h2>Failures</h2>\n${failures.join("\n")}` : ""}
-</body></html>
-`;
 }
 
 /** Writes junit.xml, report.html and failures.json into `dir`; returns their paths. */

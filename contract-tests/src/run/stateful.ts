@@ -4,7 +4,7 @@
  * reads it again. A failing chain is shrunk to a minimal create request.
  */
 import fc from "fast-check";
-import { type Case, caseArbitraries } from "../cases/cases.js";
+import { type Case, caseArbitraries, seedCase } from "../cases/cases.js";
 import {
   type Chain,
   type CheckName,
@@ -17,6 +17,7 @@ import type { TargetSession } from "../exchange/session.js";
 import type { LinkedCall, ResourceLink, SetupStep } from "../spec/links.js";
 import type { ApiSpec, Operation } from "../spec/openapi.js";
 import { evaluate, pointer } from "../spec/pointer.js";
+import type { World } from "./world.js";
 
 type Vars = Record<string, string>;
 
@@ -104,10 +105,15 @@ async function runChain(
   vars: Vars,
   c: Case,
   seed: number,
-): Promise<Chain> {
+  world?: World,
+): Promise<Chain | undefined> {
   const ctx = (id: string): Context => ({ spec, op: operation(spec, id), session, target });
-  const create = await execute(ctx(link.create), "positive", c);
+  const createOp = operation(spec, link.create);
+  const budget = world?.session.budget;
+  if (budget && !budget.take(createOp, "positive")) return undefined; // over the live budget: not sent
+  const create = await execute(ctx(link.create), "positive", world ? world.prepare(createOp, c) : c);
   const chain: Chain = { link, create };
+  const made = world?.record(link, create);
   if (!is2xx(create)) return chain;
   const found = pointer(bodyOf(create), link.id);
   if (typeof found !== "string" && typeof found !== "number") return chain;
@@ -123,7 +129,10 @@ async function runChain(
   chain.read = await call(link.read);
   if (!link.delete) return chain;
   chain.delete = await call(link.delete);
-  if (is2xx(chain.delete)) chain.readAfterDelete = await call(link.readAfterDelete ?? link.read);
+  if (is2xx(chain.delete)) {
+    if (made) made.deleted = true;
+    chain.readAfterDelete = await call(link.readAfterDelete ?? link.read);
+  }
   return chain;
 }
 
@@ -150,22 +159,31 @@ export async function runLink(
   session: TargetSession,
   target: string,
   link: ResourceLink,
-  options: { seed: number; runs: number; path?: string },
+  options: { seed: number; runs: number; path?: string; world?: World },
   checks: StatefulCheck[] = STATEFUL,
 ): Promise<LinkResult> {
   const outcomes: Partial<Record<CheckName, Outcome>> = {};
-  const vars = await setup(spec, session, target, link.setup ?? [], options.seed);
+  const { world } = options;
+  const vars = world
+    ? worldVars(world, link)
+    : await setup(spec, session, target, link.setup ?? [], options.seed);
   if (typeof vars === "string") {
     for (const c of checks) outcomes[c.name] = { status: "n/a", reason: vars };
     return { link, outcomes };
   }
   const createOp = operation(spec, link.create);
-  const positive = caseArbitraries(createOp, { verifiesCredentials: true }).positive as fc.Arbitrary<Case>;
+  const known = world?.known(createOp);
+  const positive = caseArbitraries(createOp, { verifiesCredentials: true, ...(known ? { known } : {}) })
+    .positive as fc.Arbitrary<Case>;
   const arb = positive.map((c) => ({
     ...c,
     path: withVars(createOp, c.path, vars),
     body: adjusted(link, c.body),
   }));
+  // With a world, a prepared body (a fixture's) goes first: generated ones may name nothing real.
+  // (It cannot shrink: generated cases can, so they stay first otherwise.)
+  const prepared = world?.bodyFor(createOp);
+  const first = prepared === undefined ? undefined : seedCase(createOp, known ?? {}, options.seed, prepared);
   const ran = new Set<CheckName>();
   let created = 0;
   let active = checks;
@@ -174,13 +192,14 @@ export async function runLink(
     let last: { chain: Chain; failed: [CheckName, string][] } | undefined;
     let bug: unknown;
     const property = fc.asyncProperty(arb, async (c) => {
-      let chain: Chain;
+      let chain: Chain | undefined;
       try {
-        chain = await runChain(spec, session, target, link, vars, c, options.seed);
+        chain = await runChain(spec, session, target, link, vars, c, options.seed, world);
       } catch (error) {
         bug ??= error; // a bug of the suite (or of a link in the spec), not of the target
         return true;
       }
+      if (!chain) return true; // over the live budget: not sent
       if (chain.id !== undefined) created++;
       const failed: [CheckName, string][] = [];
       for (const check of judged) {
@@ -195,6 +214,7 @@ export async function runLink(
     const details = await fc.check(property, {
       seed: options.seed,
       numRuns: options.runs,
+      ...(first ? { examples: [[first] as [Case]] } : {}),
       ...(options.path ? { path: options.path } : {}),
     });
     if (bug)
@@ -231,6 +251,16 @@ export async function runLink(
       : { status: "n/a", reason: notRunReason(c.name, link, created, options.runs) };
   }
   return { link, outcomes };
+}
+
+/** The chain's path values from the world: what it knows for the create, and its setup picks. */
+function worldVars(world: World, link: ResourceLink): Vars | string {
+  const problem = world.problems.get(link.create);
+  if (problem?.startsWith("setup")) return problem;
+  const vars: Vars = { ...world.vars };
+  for (const [name, values] of Object.entries(world.known(world.operation(link.create))))
+    if (values[0] !== undefined) vars[name] = values[0];
+  return vars;
 }
 
 function notRunReason(name: CheckName, link: ResourceLink, created: number, runs: number): string {

@@ -3,17 +3,22 @@
  * operation (POST or PUT) name the operations that read and delete the new resource, and fill their
  * parameters from the answer (`$response.body#/…`, the new id) or the request (`$request.path.…`).
  * A GET link is the read, a DELETE link the delete; other links are not followed. What `links`
- * cannot say is in four extensions:
+ * cannot say is in five extensions (links to other operations — an edit, a push — are not followed
+ * by the chains; the world (`src/run/world.ts`) fills those operations' parameters from them):
  *
  * - `x-specyard-listed: { array, key, value }` on a link: a list read — the answer's array at the
  *   JSON pointer `array` holds an item whose field `key` equals `value` (the new id);
  * - `x-specyard-after-delete: true` on a link: called after the delete instead of the read, to see
  *   the resource gone (e.g. an update by id);
+ * - `x-specyard-use: true` on a link: neither the read nor the delete (a GET or DELETE of a related
+ *   thing, such as detaching the resource from another): only names what the resource fills;
  * - `x-specyard-setup: [{ operationId, pick: { name: "$response.body#/…" } }]` on the operation:
  *   calls made first, each picked value filling the same-named path parameters of the later calls
  *   (a parent id);
  * - `x-specyard-body: { omit: [field…], set: { field: value } }` on the operation: top-level body
- *   fields the sandbox needs that a schema cannot say (a cron syntax, a real worker id).
+ *   fields the sandbox needs that a schema cannot say (a cron syntax, a real worker id); a `set`
+ *   value `$known.<name>` (alone or as the items of a list) is sent as the value the run's world
+ *   knows by that name (a created resource's id, see `src/run/world.ts`).
  *
  * The links of one create must agree on one `$response.body#/…` pointer: the new resource's id.
  */
@@ -55,8 +60,24 @@ export interface ResourceLink {
   delete?: LinkedCall;
   setup?: SetupStep[];
   /** Top-level body fields: `omit` leaves generated ones out, `set` fixes values. */
-  body?: { omit?: string[]; set?: Record<string, unknown> };
+  body?: BodyAdjustments;
+  /**
+   * The create's other links (to operations that are neither its read nor its delete, e.g. an
+   * edit or a push): not followed by the stateful checks; they tell which parameters of those
+   * operations a created resource fills (see `src/run/world.ts`).
+   */
+  uses: LinkedCall[];
 }
+
+/** `x-specyard-body` of an operation. */
+export interface BodyAdjustments {
+  omit?: string[];
+  set?: Record<string, unknown>;
+}
+
+/** The `x-specyard-body` of an operation, if any. */
+export const bodyAdjustments = (op: Operation): BodyAdjustments | undefined =>
+  op.extensions["x-specyard-body"] as BodyAdjustments | undefined;
 
 /** The followed roles of a link. */
 type Role = "read" | "delete" | "readAfterDelete";
@@ -80,16 +101,18 @@ export function resourceLinks(spec: ApiSpec): ResourceLink[] {
 function linkOf(spec: ApiSpec, op: Operation, links: [string, Schema][]): ResourceLink | undefined {
   const mistake = (message: string) => new SpecError(`${spec.provider} ${op.id}: ${message}`);
   const roles: Partial<Record<Role, Reader>> = {};
+  const uses: LinkedCall[] = [];
   const ids = new Set<string>();
   for (const [name, link] of links) {
     const target = byOperationId(spec, link.operationId);
     if (!target) throw mistake(`link ${name}: no operation has operationId ${link.operationId}`);
     const role: Role | undefined =
-      link["x-specyard-after-delete"] === true
-        ? "readAfterDelete"
-        : ({ GET: "read", DELETE: "delete" } as const)[target.method];
-    if (!role) continue;
-    if (roles[role]) throw mistake(`more than one ${role} link`);
+      link["x-specyard-use"] === true
+        ? undefined
+        : link["x-specyard-after-delete"] === true
+          ? "readAfterDelete"
+          : ({ GET: "read", DELETE: "delete" } as const)[target.method];
+    if (role && roles[role]) throw mistake(`more than one ${role} link`);
     const parameters: Record<string, Expression> = {};
     for (const [key, value] of Object.entries<unknown>(link.parameters ?? {})) {
       const e = expression(value);
@@ -97,8 +120,12 @@ function linkOf(spec: ApiSpec, op: Operation, links: [string, Schema][]): Resour
       if (!e) throw mistake(`link ${name}: the suite cannot evaluate ${String(value)}`);
       if (!target.parameters.some((p) => p.in === "path" && p.name === param))
         throw mistake(`link ${name}: ${key} is not a path parameter of ${target.id}`);
-      if (e.from === "response.body") ids.add(e.pointer);
+      if (e.from === "response.body" && role) ids.add(e.pointer);
       parameters[param] = e;
+    }
+    if (!role) {
+      uses.push({ operation: target.id, parameters });
+      continue;
     }
     const reader: Reader = { operation: target.id, parameters };
     const listed = link["x-specyard-listed"] as Schema | undefined;
@@ -123,7 +150,7 @@ function linkOf(spec: ApiSpec, op: Operation, links: [string, Schema][]): Resour
   if (ids.size !== 1)
     throw mistake(`the links must agree on one $response.body#/… id, found ${[...ids].join(", ") || "none"}`);
   const setup = setupOf(spec, op, mistake);
-  const body = op.extensions["x-specyard-body"] as ResourceLink["body"] | undefined;
+  const body = bodyAdjustments(op);
   return {
     resource: resourceName(op.operationId),
     create: op.id,
@@ -133,16 +160,19 @@ function linkOf(spec: ApiSpec, op: Operation, links: [string, Schema][]): Resour
     ...(deleted ? { delete: { operation: deleted.operation, parameters: deleted.parameters } } : {}),
     ...(setup ? { setup } : {}),
     ...(body ? { body } : {}),
+    uses,
   };
 }
 
 export const byOperationId = (spec: ApiSpec, operationId: unknown): Operation | undefined =>
   operationId === undefined ? undefined : spec.operations.find((o) => o.operationId === operationId);
 
-function setupOf(
+/** The `x-specyard-setup` calls of any operation (a `SpecError` when they do not resolve). */
+export function setupOf(
   spec: ApiSpec,
   op: Operation,
-  mistake: (message: string) => SpecError,
+  mistake: (message: string) => SpecError = (message) =>
+    new SpecError(`${spec.provider} ${op.id}: ${message}`),
 ): SetupStep[] | undefined {
   const steps = op.extensions["x-specyard-setup"];
   if (steps === undefined) return undefined;

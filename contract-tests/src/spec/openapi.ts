@@ -19,12 +19,16 @@ export interface Parameter {
   schema: Schema;
   style: string;
   explode: boolean;
+  /** The parameter's `example` / `examples` values (and its schema's `example`), as written. */
+  examples: unknown[];
 }
 
 export interface MediaType {
   schema: Schema | undefined;
   /** `encoding.<property>.contentType` of multipart bodies. */
   encoding: Record<string, { contentType?: string }>;
+  /** The media type's `example` / `examples` values (and its schema's `example`), as written. */
+  examples: unknown[];
 }
 
 export interface ResponseSpec {
@@ -139,9 +143,19 @@ function mediaTypes(content: Schema | undefined): Record<string, MediaType> {
   return Object.fromEntries(
     Object.entries<Schema>(content ?? {}).map(([type, media]) => [
       type,
-      { schema: media.schema, encoding: media.encoding ?? {} },
+      { schema: media.schema, encoding: media.encoding ?? {}, examples: examplesOf(media, media.schema) },
     ]),
   );
+}
+
+/** `example`, the values of `examples` (OpenAPI Example objects) and the schema's `example`. */
+function examplesOf(holder: Schema, schema: Schema | undefined): unknown[] {
+  const out: unknown[] = [];
+  if (holder.example !== undefined) out.push(holder.example);
+  for (const e of Object.values<Schema>(holder.examples ?? {}))
+    if (e && typeof e === "object" && e.value !== undefined) out.push(e.value);
+  if (schema?.example !== undefined) out.push(schema.example);
+  return out;
 }
 
 /** Operation parameters override path-item ones with the same name and location. */
@@ -152,13 +166,15 @@ function mergeParameters(shared: Schema[], own: Schema[]): Parameter[] {
     // OpenAPI: header parameters named Accept, Content-Type or Authorization are ignored.
     if (location === "header" && /^(accept|content-type|authorization)$/i.test(p.name)) continue;
     const style = p.style ?? (location === "query" || location === "cookie" ? "form" : "simple");
+    const schema = p.schema ?? p.content?.[Object.keys(p.content)[0] ?? ""]?.schema ?? {};
     byKey.set(`${location}:${p.name}`, {
       name: p.name,
       in: location,
       required: location === "path" || p.required === true,
-      schema: p.schema ?? p.content?.[Object.keys(p.content)[0] ?? ""]?.schema ?? {},
+      schema,
       style,
       explode: p.explode ?? style === "form",
+      examples: examplesOf(p, schema),
     });
   }
   return [...byKey.values()];

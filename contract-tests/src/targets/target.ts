@@ -3,6 +3,16 @@ import type { TargetSession } from "../exchange/session.js";
 
 export type TargetName = "prism" | "sandbox" | "live";
 
+/** What the user said for the run (the live target's spending calls). */
+export interface TargetOptions {
+  /** `--yes`: spending calls may go without asking. */
+  yes?: boolean;
+  /** Whether a question can be asked (default: stdin and stderr are terminals). */
+  interactive?: boolean;
+  /** How a question is asked (default: a prompt on the terminal); for tests. */
+  ask?: (question: string) => Promise<boolean>;
+}
+
 export interface Target {
   name: TargetName;
   /** Whether state carries over between calls (stateful checks run only there). */

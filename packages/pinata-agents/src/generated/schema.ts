@@ -5640,6 +5640,7 @@ export interface operations {
                      *     0000
                      */
                     "application/x-git-upload-pack-advertisement": components["schemas"]["GitPack"];
+                    "application/x-git-receive-pack-advertisement": components["schemas"]["GitPack"];
                 };
             };
             400: components["responses"]["BadRequest"];

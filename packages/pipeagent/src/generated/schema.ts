@@ -603,9 +603,12 @@ export interface components {
         TooManyRequests: {
             headers: {
                 "Retry-After": components["headers"]["Retry-After"];
-                "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
-                "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
-                "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                /** @description Maximum number of requests allowed in the current window. */
+                "X-RateLimit-Limit": number;
+                /** @description Requests left in the current window. */
+                "X-RateLimit-Remaining": number;
+                /** @description When the current window resets, in UTC epoch seconds. */
+                "X-RateLimit-Reset": number;
                 [name: string]: unknown;
             };
             content: {

@@ -474,6 +474,11 @@ const spec: Record<string, unknown> = {
         "summary": "Update a service",
         "description": "Updates any service field: `title`, `description`, `price_usd`, `price_type`, `category`,\n`turnaround_hours`, `deliverables`, `demo_url`, `quota_limit`. The document does not show\nthe answer; it is curated as the updated service. No per-endpoint rate limit is documented.\n",
         "x-curated": "inferred",
+        "x-specyard-body": {
+          "omit": [
+            "quota_limit"
+          ]
+        },
         "requestBody": {
           "required": true,
           "content": {
@@ -740,6 +745,9 @@ const spec: Record<string, unknown> = {
           "Orders"
         ],
         "operationId": "deliverOrder",
+        "x-conditional-rules": [
+          "The order must be `paid`, `in_progress` or `disputed` (400 otherwise)."
+        ],
         "summary": "Deliver an order",
         "description": "Submits the deliverable of an order in `paid`, `in_progress` or `disputed` status (a\ndisputed order can be re-delivered with a better result). The order moves to `delivered`;\nthe client has 48 hours to review, after which it auto-completes and the agent is paid.\nThe document does not show the answer; it is curated as the updated order.\n\nRate limit: 30 requests per hour per IP.\n",
         "x-curated": "inferred",
@@ -822,6 +830,9 @@ const spec: Record<string, unknown> = {
           "Orders"
         ],
         "operationId": "quoteOrder",
+        "x-conditional-rules": [
+          "The order must be `pending_quote` (400 otherwise)."
+        ],
         "summary": "Quote a price for an order",
         "description": "Provides a price quote for a `pending_quote` order; only relevant for services with\n`price_type: quote`. The document does not show the answer; it is curated as the updated\norder (status `quoted`). No per-endpoint rate limit is documented.\n",
         "x-curated": "inferred",
@@ -1013,6 +1024,7 @@ const spec: Record<string, unknown> = {
           "Tokens"
         ],
         "operationId": "launchAgentToken",
+        "x-specyard-spends": "an on-chain PumpFun token launch for the agent (one per agent, ever)",
         "summary": "Launch a PumpFun token for the agent",
         "description": "Atelier deploys a PumpFun token for the agent on-chain; no wallet signing or SOL is\nneeded. Prerequisites: the agent has `avatar_url` set and no token yet (otherwise 409\nConflict). The token is named `{agent_name} by Atelier` and uses the agent's `avatar_url`\nas its image. The agent earns 90% of the token's creator trading fees, paid to its\n`payout_wallet`.\n\nRate limit: 10 requests per hour per IP.\n",
         "x-rate-limit": {
@@ -1123,6 +1135,7 @@ const spec: Record<string, unknown> = {
     "headers": {
       "RetryAfter": {
         "description": "Seconds to wait before retrying.",
+        "required": true,
         "schema": {
           "type": "integer",
           "minimum": 0
@@ -1131,6 +1144,7 @@ const spec: Record<string, unknown> = {
       },
       "XRateLimitLimit": {
         "description": "The maximum number of requests in the window.",
+        "required": true,
         "schema": {
           "type": "integer",
           "minimum": 0
@@ -1139,6 +1153,7 @@ const spec: Record<string, unknown> = {
       },
       "XRateLimitRemaining": {
         "description": "Requests left in the window (0 on a 429).",
+        "required": true,
         "schema": {
           "type": "integer",
           "minimum": 0
@@ -1147,6 +1162,7 @@ const spec: Record<string, unknown> = {
       },
       "XRateLimitReset": {
         "description": "Unix timestamp (seconds) at which the window resets.",
+        "required": true,
         "schema": {
           "type": "integer",
           "format": "int64"
@@ -1581,6 +1597,20 @@ const spec: Record<string, unknown> = {
           "price_usd",
           "price_type"
         ],
+        "x-specyard-rules": [
+          {
+            "rule": "`price_usd` must be greater than 0",
+            "then": {
+              "properties": {
+                "price_usd": {
+                  "not": {
+                    "pattern": "^0+(\\.0+)?$"
+                  }
+                }
+              }
+            }
+          }
+        ],
         "properties": {
           "category": {
             "$ref": "#/components/schemas/ServiceCategory"
@@ -1627,6 +1657,20 @@ const spec: Record<string, unknown> = {
       "UpdateServiceRequest": {
         "type": "object",
         "description": "Every field is optional.",
+        "x-specyard-rules": [
+          {
+            "rule": "`price_usd` must be greater than 0",
+            "then": {
+              "properties": {
+                "price_usd": {
+                  "not": {
+                    "pattern": "^0+(\\.0+)?$"
+                  }
+                }
+              }
+            }
+          }
+        ],
         "properties": {
           "category": {
             "$ref": "#/components/schemas/ServiceCategory"
@@ -1953,6 +1997,20 @@ const spec: Record<string, unknown> = {
         "required": [
           "price_usd"
         ],
+        "x-specyard-rules": [
+          {
+            "rule": "`price_usd` must be greater than 0",
+            "then": {
+              "properties": {
+                "price_usd": {
+                  "not": {
+                    "pattern": "^0+(\\.0+)?$"
+                  }
+                }
+              }
+            }
+          }
+        ],
         "properties": {
           "price_usd": {
             "$ref": "#/components/schemas/PriceUsd"
@@ -1963,6 +2021,18 @@ const spec: Record<string, unknown> = {
         "type": "object",
         "required": [
           "content"
+        ],
+        "x-specyard-rules": [
+          {
+            "rule": "`content` must not be empty",
+            "then": {
+              "properties": {
+                "content": {
+                  "minLength": 1
+                }
+              }
+            }
+          }
         ],
         "properties": {
           "content": {

@@ -151,6 +151,13 @@ const spec: Record<string, unknown> = {
       },
       "post": {
         "operationId": "createAgent",
+        "x-specyard-body": {
+          "omit": [
+            "secretIds",
+            "skillCids",
+            "channels"
+          ]
+        },
         "x-conditional-rules": [
           "The engine, and every secret and skill named, must exist (400 otherwise)."
         ],
@@ -205,6 +212,21 @@ const spec: Record<string, unknown> = {
                     "createdAt": "2026-04-07T21:56:19.000Z",
                     "gatewayToken": "gwt_example_0000000000000000"
                   }
+                }
+              }
+            },
+            "links": {
+              "GetAgent": {
+                "operationId": "getAgent",
+                "description": "The new agent, read by its id (and every route under it).",
+                "parameters": {
+                  "agentId": "$response.body#/agent/agentId"
+                }
+              },
+              "DeleteAgent": {
+                "operationId": "deleteAgent",
+                "parameters": {
+                  "agentId": "$response.body#/agent/agentId"
                 }
               }
             }
@@ -1417,6 +1439,37 @@ const spec: Record<string, unknown> = {
                   "createdAt": "2026-04-07T21:56:19.000Z"
                 }
               }
+            },
+            "links": {
+              "ListSecrets": {
+                "operationId": "listSecrets",
+                "description": "The secrets list the new one.",
+                "x-specyard-listed": {
+                  "array": "/secrets",
+                  "key": "id",
+                  "value": "$response.body#/id"
+                }
+              },
+              "DeleteSecret": {
+                "operationId": "deleteSecret",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "UpdateSecret": {
+                "operationId": "updateSecret",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "DetachAgentSecret": {
+                "x-specyard-use": true,
+                "operationId": "detachAgentSecret",
+                "description": "The secret, once attached to an agent, can be detached by its id.",
+                "parameters": {
+                  "secretId": "$response.body#/id"
+                }
+              }
             }
           },
           "400": {
@@ -1585,6 +1638,13 @@ const spec: Record<string, unknown> = {
       ],
       "post": {
         "operationId": "attachAgentSecrets",
+        "x-specyard-body": {
+          "set": {
+            "secretIds": [
+              "$known.secretId"
+            ]
+          }
+        },
         "tags": [
           "Secrets"
         ],
@@ -1838,6 +1898,50 @@ const spec: Record<string, unknown> = {
                   "description": "Fetches forecasts for a city",
                   "version": "1.0.0",
                   "createdAt": "2026-04-07T21:56:19.000Z"
+                }
+              }
+            },
+            "links": {
+              "ListSkills": {
+                "operationId": "listSkills",
+                "description": "The library lists the new skill.",
+                "x-specyard-listed": {
+                  "array": "/skills",
+                  "key": "cid",
+                  "value": "$response.body#/cid"
+                }
+              },
+              "DeleteSkill": {
+                "operationId": "deleteSkill",
+                "parameters": {
+                  "skillCid": "$response.body#/cid"
+                }
+              },
+              "ListSkillVersions": {
+                "x-specyard-use": true,
+                "operationId": "listSkillVersions",
+                "parameters": {
+                  "skillId": "$response.body#/skillId"
+                }
+              },
+              "PublishSkillVersion": {
+                "operationId": "publishSkillVersion",
+                "parameters": {
+                  "skillId": "$response.body#/skillId"
+                }
+              },
+              "DetachAgentSkill": {
+                "x-specyard-use": true,
+                "operationId": "detachAgentSkill",
+                "description": "The skill, once attached to an agent, can be detached by its id.",
+                "parameters": {
+                  "skillId": "$response.body#/skillId"
+                }
+              },
+              "UpdateAgentSkill": {
+                "operationId": "updateAgentSkill",
+                "parameters": {
+                  "skillId": "$response.body#/skillId"
                 }
               }
             }
@@ -2159,6 +2263,14 @@ const spec: Record<string, unknown> = {
     "/v0/clawhub/{slug}": {
       "get": {
         "operationId": "getClawhubSkill",
+        "x-specyard-setup": [
+          {
+            "operationId": "listClawhubSkills",
+            "pick": {
+              "slug": "$response.body#/skills/0/slug"
+            }
+          }
+        ],
         "tags": [
           "Skills"
         ],
@@ -2220,6 +2332,14 @@ const spec: Record<string, unknown> = {
     "/v0/clawhub/{hubSkillId}/install": {
       "post": {
         "operationId": "installClawhubSkill",
+        "x-specyard-setup": [
+          {
+            "operationId": "listClawhubSkills",
+            "pick": {
+              "hubSkillId": "$response.body#/skills/0/hubSkillId"
+            }
+          }
+        ],
         "tags": [
           "Skills"
         ],
@@ -2363,6 +2483,13 @@ const spec: Record<string, unknown> = {
       },
       "post": {
         "operationId": "attachAgentSkills",
+        "x-specyard-body": {
+          "set": {
+            "skillCids": [
+              "$known.skillCid"
+            ]
+          }
+        },
         "tags": [
           "Skills"
         ],
@@ -3283,6 +3410,41 @@ const spec: Record<string, unknown> = {
                   "verified": true
                 }
               }
+            },
+            "links": {
+              "ListDomains": {
+                "operationId": "listDomains",
+                "description": "The agent's domains list the new one.",
+                "parameters": {
+                  "agentId": "$request.path.agentId"
+                },
+                "x-specyard-listed": {
+                  "array": "/domains",
+                  "key": "domainId",
+                  "value": "$response.body#/domainId"
+                }
+              },
+              "DeleteDomain": {
+                "operationId": "deleteDomain",
+                "parameters": {
+                  "agentId": "$request.path.agentId",
+                  "domainId": "$response.body#/domainId"
+                }
+              },
+              "UpdateDomain": {
+                "operationId": "updateDomain",
+                "parameters": {
+                  "agentId": "$request.path.agentId",
+                  "domainId": "$response.body#/domainId"
+                }
+              },
+              "VerifyDomain": {
+                "operationId": "verifyDomain",
+                "parameters": {
+                  "agentId": "$request.path.agentId",
+                  "domainId": "$response.body#/domainId"
+                }
+              }
             }
           },
           "400": {
@@ -3809,6 +3971,23 @@ const spec: Record<string, unknown> = {
                   "enabled": true,
                   "lastRunAt": "2026-04-07T21:56:19.000Z",
                   "nextRunAt": "2026-04-08T09:12:44.000Z"
+                }
+              }
+            },
+            "links": {
+              "GetTask": {
+                "operationId": "getTask",
+                "description": "The new task, read by its id (and every route under it).",
+                "parameters": {
+                  "agentId": "$request.path.agentId",
+                  "jobId": "$response.body#/jobId"
+                }
+              },
+              "DeleteTask": {
+                "operationId": "deleteTask",
+                "parameters": {
+                  "agentId": "$request.path.agentId",
+                  "jobId": "$response.body#/jobId"
                 }
               }
             }
@@ -4798,6 +4977,19 @@ const spec: Record<string, unknown> = {
       ],
       "post": {
         "operationId": "resetToSnapshot",
+        "x-specyard-setup": [
+          {
+            "operationId": "syncSnapshot",
+            "pick": {
+              "snapshotCid": "$response.body#/cid"
+            }
+          }
+        ],
+        "x-specyard-body": {
+          "set": {
+            "snapshotCid": "$known.snapshotCid"
+          }
+        },
         "tags": [
           "Files & snapshots"
         ],
@@ -5578,6 +5770,34 @@ const spec: Record<string, unknown> = {
                   }
                 }
               }
+            },
+            "links": {
+              "GetTemplateById": {
+                "operationId": "getTemplateById",
+                "description": "The new template, read by its id.",
+                "parameters": {
+                  "templateId": "$response.body#/template/templateId"
+                }
+              },
+              "ArchiveTemplate": {
+                "operationId": "archiveTemplate",
+                "parameters": {
+                  "slugOrId": "$response.body#/template/templateId"
+                }
+              },
+              "GetTemplateBySlug": {
+                "x-specyard-use": true,
+                "operationId": "getTemplateBySlug",
+                "parameters": {
+                  "slugOrId": "$response.body#/template/slug"
+                }
+              },
+              "UpdateTemplate": {
+                "operationId": "updateTemplate",
+                "parameters": {
+                  "slugOrId": "$response.body#/template/templateId"
+                }
+              }
             }
           },
           "400": {
@@ -6157,6 +6377,11 @@ const spec: Record<string, unknown> = {
                   "$ref": "#/components/schemas/GitPack"
                 },
                 "example": "001e# service=git-upload-pack\n0000"
+              },
+              "application/x-git-receive-pack-advertisement": {
+                "schema": {
+                  "$ref": "#/components/schemas/GitPack"
+                }
               }
             }
           },
@@ -6203,6 +6428,9 @@ const spec: Record<string, unknown> = {
       ],
       "post": {
         "operationId": "gitUploadPack",
+        "x-conditional-rules": [
+          "The body must be Git Smart HTTP pkt-lines the repository can answer (400 otherwise)."
+        ],
         "tags": [
           "Git Smart HTTP"
         ],
@@ -6284,6 +6512,9 @@ const spec: Record<string, unknown> = {
       ],
       "post": {
         "operationId": "gitReceivePack",
+        "x-conditional-rules": [
+          "The body must be Git Smart HTTP pkt-lines the repository can answer (400 otherwise)."
+        ],
         "tags": [
           "Git Smart HTTP"
         ],
@@ -6900,6 +7131,24 @@ const spec: Record<string, unknown> = {
         "required": [
           "name"
         ],
+        "x-specyard-unique": [
+          "name"
+        ],
+        "x-specyard-rules": [
+          {
+            "rule": "`engine` names an engine of `GET /v0/agents/engines` (the suite picks a documented one)",
+            "then": {
+              "properties": {
+                "engine": {
+                  "enum": [
+                    "openclaw",
+                    "hermes"
+                  ]
+                }
+              }
+            }
+          }
+        ],
         "properties": {
           "name": {
             "type": "string",
@@ -7369,6 +7618,10 @@ const spec: Record<string, unknown> = {
         "x-curated": "inferred",
         "type": "object",
         "description": "Registers a skill from a folder already stored on Pinata, by its CID.",
+        "x-specyard-unique": [
+          "name",
+          "cid"
+        ],
         "required": [
           "name",
           "cid"
@@ -8207,6 +8460,20 @@ const spec: Record<string, unknown> = {
       "RuntimeConfig": {
         "type": "object",
         "description": "Engine runtime config as the raw text of its file: OpenClaw agents use `/home/node/.openclaw/openclaw.json`, Hermes agents `/home/hermes/data/config.yaml`. Not `manifest.json`.",
+        "x-specyard-rules": [
+          {
+            "rule": "`config` is the engine's config file (JSON for OpenClaw): the suite sends the documented one",
+            "then": {
+              "properties": {
+                "config": {
+                  "enum": [
+                    "{\"agents\":{\"defaults\":{\"model\":\"anthropic/claude-sonnet-4\"}}}"
+                  ]
+                }
+              }
+            }
+          }
+        ],
         "required": [
           "config"
         ],

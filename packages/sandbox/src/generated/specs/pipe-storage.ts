@@ -160,6 +160,9 @@ const spec: Record<string, unknown> = {
           "Auth"
         ],
         "operationId": "refreshTokens",
+        "x-specyard-revokes": [
+          "csrfToken"
+        ],
         "summary": "Exchange a refresh token for a new token pair",
         "description": "Returns a new access token and CSRF token (`{access_token, csrf_token}`); the previous CSRF token\nstops working. The refresh token is longer-lived: it stays valid for its lifetime (until logout,\nrevocation or expiry) and can be used again for the next refresh. When an answer does carry a\nnew `refresh_token`, use that one from then on; when it carries none, keep using the old one. If\nrefreshing fails with 401, re-authenticate from scratch (challenge → sign → verify). Treat the\nrefresh token like a password.\n",
         "security": [],
@@ -214,6 +217,10 @@ const spec: Record<string, unknown> = {
           "Auth"
         ],
         "operationId": "logout",
+        "x-specyard-revokes": [
+          "bearerAuth",
+          "csrfToken"
+        ],
         "summary": "End the current session",
         "description": "Invalidates the current access and refresh tokens. Needs the bearer token and its CSRF token.",
         "security": [
@@ -296,6 +303,18 @@ const spec: Record<string, unknown> = {
           "Auth"
         ],
         "operationId": "revokeSession",
+        "x-specyard-revokes": [
+          "bearerAuth",
+          "csrfToken"
+        ],
+        "x-specyard-setup": [
+          {
+            "operationId": "listSessions",
+            "pick": {
+              "session_id": "$response.body#/sessions/0/session_id"
+            }
+          }
+        ],
         "summary": "Revoke a sign-in session",
         "description": "Ends one session of the account (its refresh token stops working).",
         "security": [
@@ -391,6 +410,9 @@ const spec: Record<string, unknown> = {
           "User"
         ],
         "operationId": "rotateAppKey",
+        "x-specyard-revokes": [
+          "appKey"
+        ],
         "summary": "Rotate the permanent app key",
         "description": "Replaces `user_app_key`; the old key stops working at once. The body is optional: the document's\nNode client sends none (an empty JSON object is accepted too). Credentials are checked first,\nthen the CSRF token on bearer calls (403 naming CSRF), then the body.\n",
         "security": [
@@ -630,6 +652,7 @@ const spec: Record<string, unknown> = {
           "Credits"
         ],
         "operationId": "topUpCreditsX402",
+        "x-specyard-spends": "USDC from your wallet (an x402 credit top-up)",
         "x-conditional-rules": [
           "The first call needs a body with `amount_usdc_raw`; the confirming call needs `Payment-Signature` naming an open intent of the caller (400 otherwise)."
         ],
@@ -853,6 +876,15 @@ const spec: Record<string, unknown> = {
                   "reference_pubkey": "DTz6obaueismfaGEE6Xwg6U63tPaztJopkE7FFD4sqaR"
                 }
               }
+            },
+            "links": {
+              "GetCreditIntent": {
+                "operationId": "getCreditIntent",
+                "description": "The new intent, read by its id.",
+                "parameters": {
+                  "intent_id": "$response.body#/intent_id"
+                }
+              }
             }
           },
           "400": {
@@ -879,6 +911,7 @@ const spec: Record<string, unknown> = {
           "Credits"
         ],
         "operationId": "submitCreditPayment",
+        "x-specyard-spends": "USDC (it credits a transfer from your wallet)",
         "x-conditional-rules": [
           "The intent must be open (not cancelled or expired) and the transaction signature not credited to another intent (400 otherwise)."
         ],
@@ -960,6 +993,11 @@ const spec: Record<string, unknown> = {
           "Credits"
         ],
         "operationId": "cancelCreditIntent",
+        "x-specyard-body": {
+          "set": {
+            "intent_id": "$known.intent_id"
+          }
+        },
         "x-conditional-rules": [
           "Only an intent that is neither credited nor being confirmed can be cancelled (400 otherwise)."
         ],
@@ -1446,6 +1484,7 @@ const spec: Record<string, unknown> = {
           "Files"
         ],
         "operationId": "downloadStream",
+        "x-specyard-spends": "storage credits (each download is billed to the account)",
         "summary": "Download a file as a byte stream",
         "description": "Streams the stored bytes of `file_name` as `application/octet-stream` (read it with\n`parseAs: \"stream\"`, `\"blob\"`, `\"arrayBuffer\"` or `\"text\"` in openapi-fetch). Downloads spend\ncredits: 402 means the balance does not cover the download, with the amount needed in the JSON\nbody.\n",
         "security": [
@@ -1570,6 +1609,7 @@ const spec: Record<string, unknown> = {
     "headers": {
       "Retry-After": {
         "description": "Seconds to wait before retrying (or before polling the intent, on an x402 202).",
+        "required": true,
         "schema": {
           "type": "integer",
           "minimum": 0

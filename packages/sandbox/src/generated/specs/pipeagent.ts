@@ -46,17 +46,20 @@ const spec: Record<string, unknown> = {
     "/api/v1/provider/feed/create": {
       "post": {
         "operationId": "createFeed",
+        "x-specyard-quota": {
+          "limit": 3,
+          "scope": "account",
+          "note": "max_feeds_allowed, 3 in early access; every feed row counts and feeds cannot be deleted"
+        },
         "x-conditional-rules": [
           "`schema_definition` is required unless `status` is `draft`; prices must agree with `price_type`; `is_public` cannot be set (400 otherwise)."
         ],
         "x-specyard-body": {
           "omit": [
-            "id",
-            "price_per_1k",
-            "one_time_price_cents"
+            "id"
           ],
           "set": {
-            "price_type": "free"
+            "schema_locked": false
           }
         },
         "tags": [
@@ -175,6 +178,13 @@ const spec: Record<string, unknown> = {
                 "description": "The new feed's metadata, read by its id.",
                 "parameters": {
                   "id": "$response.body#/id"
+                }
+              },
+              "EditFeed": {
+                "operationId": "editFeed",
+                "description": "Edits the new feed (its metadata then shows the change).",
+                "parameters": {
+                  "feed_id": "$response.body#/id"
                 }
               }
             }
@@ -295,6 +305,11 @@ const spec: Record<string, unknown> = {
     "/api/v1/provider/feed/{feed_id}/push": {
       "post": {
         "operationId": "pushFeedData",
+        "x-rate-limit": {
+          "limit": 20,
+          "period": "minute",
+          "scope": "feed"
+        },
         "x-conditional-rules": [
           "The payload must fit the feed's type (an object for singletons, rows with ids for collections and streams); drafts cannot be pushed to (400 otherwise)."
         ],
@@ -676,6 +691,7 @@ const spec: Record<string, unknown> = {
     "/v1/feed/{id}": {
       "get": {
         "operationId": "getFeedData",
+        "x-specyard-spends": "read credits (reads of metered and one-time feeds are billed to the reader)",
         "x-conditional-rules": [
           "`cursor` must be one this feed issued for its current batch; filters use the `eq.` operator (400 otherwise)."
         ],
@@ -1082,13 +1098,29 @@ const spec: Record<string, unknown> = {
             "$ref": "#/components/headers/Retry-After"
           },
           "X-RateLimit-Limit": {
-            "$ref": "#/components/headers/X-RateLimit-Limit"
+            "description": "Maximum number of requests allowed in the current window.",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 0
+            }
           },
           "X-RateLimit-Remaining": {
-            "$ref": "#/components/headers/X-RateLimit-Remaining"
+            "description": "Requests left in the current window.",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 0
+            }
           },
           "X-RateLimit-Reset": {
-            "$ref": "#/components/headers/X-RateLimit-Reset"
+            "description": "When the current window resets, in UTC epoch seconds.",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "format": "int64",
+              "minimum": 0
+            }
           }
         },
         "content": {
@@ -1336,7 +1368,146 @@ const spec: Record<string, unknown> = {
           "schema_definition": {
             "status": "draft"
           }
-        }
+        },
+        "x-specyard-unique": [
+          "endpoint_path",
+          "name"
+        ],
+        "x-specyard-rules": [
+          {
+            "rule": "`schema_definition` is required unless `status` is `draft`",
+            "if": {
+              "properties": {
+                "status": {
+                  "not": {
+                    "enum": [
+                      "draft"
+                    ]
+                  }
+                }
+              }
+            },
+            "then": {
+              "required": [
+                "schema_definition"
+              ]
+            }
+          },
+          {
+            "rule": "`free`: `price_per_1k` is 0 and `one_time_price_cents` null",
+            "if": {
+              "required": [
+                "price_type"
+              ],
+              "properties": {
+                "price_type": {
+                  "enum": [
+                    "free"
+                  ]
+                }
+              }
+            },
+            "then": {
+              "properties": {
+                "price_per_1k": {
+                  "enum": [
+                    0
+                  ]
+                }
+              },
+              "absent": [
+                "one_time_price_cents"
+              ]
+            }
+          },
+          {
+            "rule": "`metered`: `price_per_1k` > 0 and `one_time_price_cents` null",
+            "if": {
+              "required": [
+                "price_type"
+              ],
+              "properties": {
+                "price_type": {
+                  "enum": [
+                    "metered"
+                  ]
+                }
+              }
+            },
+            "then": {
+              "required": [
+                "price_per_1k"
+              ],
+              "properties": {
+                "price_per_1k": {
+                  "type": "number",
+                  "minimum": 0.01
+                }
+              },
+              "absent": [
+                "one_time_price_cents"
+              ]
+            }
+          },
+          {
+            "rule": "`one_time`: `one_time_price_cents` >= 100 and `price_per_1k` 0",
+            "if": {
+              "required": [
+                "price_type"
+              ],
+              "properties": {
+                "price_type": {
+                  "enum": [
+                    "one_time"
+                  ]
+                }
+              }
+            },
+            "then": {
+              "required": [
+                "one_time_price_cents"
+              ],
+              "properties": {
+                "one_time_price_cents": {
+                  "type": "integer",
+                  "minimum": 100
+                },
+                "price_per_1k": {
+                  "enum": [
+                    0
+                  ]
+                }
+              }
+            }
+          },
+          {
+            "rule": "without `price_type`, a `one_time_price_cents` makes it `one_time`: `price_per_1k` 0",
+            "if": {
+              "not": {
+                "required": [
+                  "price_type"
+                ]
+              },
+              "required": [
+                "one_time_price_cents"
+              ],
+              "properties": {
+                "one_time_price_cents": {
+                  "type": "integer"
+                }
+              }
+            },
+            "then": {
+              "properties": {
+                "price_per_1k": {
+                  "enum": [
+                    0
+                  ]
+                }
+              }
+            }
+          }
+        ]
       },
       "FeedEditRequest": {
         "description": "Body of `PATCH /api/v1/provider/feed/{feed_id}/edit`: only the fields to change.\n`status` cannot become `active` before the feed's first successful push; `is_public`\ncannot be set by providers.\n",
@@ -1349,6 +1520,177 @@ const spec: Record<string, unknown> = {
             "properties": {
               "status": {
                 "$ref": "#/components/schemas/FeedStatus"
+              }
+            }
+          }
+        ],
+        "x-specyard-unique": [
+          "endpoint_path",
+          "name"
+        ],
+        "x-specyard-rules": [
+          {
+            "rule": "`status` cannot become `active` before the feed's first successful push",
+            "then": {
+              "properties": {
+                "status": {
+                  "enum": [
+                    "draft",
+                    "inactive"
+                  ]
+                }
+              }
+            }
+          },
+          {
+            "rule": "`free`: `price_per_1k` is 0 and `one_time_price_cents` null",
+            "if": {
+              "required": [
+                "price_type"
+              ],
+              "properties": {
+                "price_type": {
+                  "enum": [
+                    "free"
+                  ]
+                }
+              }
+            },
+            "then": {
+              "required": [
+                "price_per_1k",
+                "one_time_price_cents"
+              ],
+              "properties": {
+                "price_per_1k": {
+                  "enum": [
+                    0
+                  ]
+                },
+                "one_time_price_cents": {
+                  "enum": [
+                    null
+                  ]
+                }
+              }
+            }
+          },
+          {
+            "rule": "`metered`: `price_per_1k` > 0 and `one_time_price_cents` null",
+            "if": {
+              "required": [
+                "price_type"
+              ],
+              "properties": {
+                "price_type": {
+                  "enum": [
+                    "metered"
+                  ]
+                }
+              }
+            },
+            "then": {
+              "required": [
+                "price_per_1k",
+                "one_time_price_cents"
+              ],
+              "properties": {
+                "price_per_1k": {
+                  "type": "number",
+                  "minimum": 0.01
+                },
+                "one_time_price_cents": {
+                  "enum": [
+                    null
+                  ]
+                }
+              }
+            }
+          },
+          {
+            "rule": "`one_time`: `one_time_price_cents` >= 100 and `price_per_1k` 0",
+            "if": {
+              "required": [
+                "price_type"
+              ],
+              "properties": {
+                "price_type": {
+                  "enum": [
+                    "one_time"
+                  ]
+                }
+              }
+            },
+            "then": {
+              "required": [
+                "one_time_price_cents",
+                "price_per_1k"
+              ],
+              "properties": {
+                "one_time_price_cents": {
+                  "type": "integer",
+                  "minimum": 100
+                },
+                "price_per_1k": {
+                  "enum": [
+                    0
+                  ]
+                }
+              }
+            }
+          },
+          {
+            "rule": "without `price_type` the price type is derived from both prices of the merged feed: send both",
+            "if": {
+              "not": {
+                "required": [
+                  "price_type"
+                ]
+              },
+              "anyOf": [
+                {
+                  "required": [
+                    "price_per_1k"
+                  ]
+                },
+                {
+                  "required": [
+                    "one_time_price_cents"
+                  ]
+                }
+              ]
+            },
+            "then": {
+              "required": [
+                "price_per_1k",
+                "one_time_price_cents"
+              ]
+            }
+          },
+          {
+            "rule": "without `price_type`, a `one_time_price_cents` makes it `one_time`: `price_per_1k` 0",
+            "if": {
+              "not": {
+                "required": [
+                  "price_type"
+                ]
+              },
+              "required": [
+                "one_time_price_cents"
+              ],
+              "properties": {
+                "one_time_price_cents": {
+                  "type": "integer"
+                }
+              }
+            },
+            "then": {
+              "properties": {
+                "price_per_1k": {
+                  "enum": [
+                    0
+                  ]
+                }
               }
             }
           }

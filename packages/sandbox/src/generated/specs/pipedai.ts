@@ -206,6 +206,9 @@ const spec: Record<string, unknown> = {
           "Auth"
         ],
         "operationId": "logout",
+        "x-specyard-revokes": [
+          "authTokenCookie"
+        ],
         "summary": "Log out",
         "description": "Ends the browser session and clears the `auth_token` cookie (204, no body).",
         "security": [
@@ -407,6 +410,32 @@ const spec: Record<string, unknown> = {
                   "name": "production",
                   "createdAt": "2025-06-01T09:40:00Z",
                   "updatedAt": "2025-06-01T09:40:00Z"
+                }
+              }
+            },
+            "links": {
+              "ListEnvironments": {
+                "operationId": "listEnvironments",
+                "description": "The workspace's environments list the new one.",
+                "parameters": {
+                  "wsId": "$request.path.wsId"
+                },
+                "x-specyard-listed": {
+                  "array": "/items",
+                  "key": "id",
+                  "value": "$response.body#/id"
+                }
+              },
+              "DeleteEnvironment": {
+                "operationId": "deleteEnvironment",
+                "parameters": {
+                  "id": "$response.body#/id"
+                }
+              },
+              "UpdateEnvironment": {
+                "operationId": "updateEnvironment",
+                "parameters": {
+                  "id": "$response.body#/id"
                 }
               }
             }
@@ -640,6 +669,34 @@ const spec: Record<string, unknown> = {
                   "name": "Grace Hopper",
                   "role": "operator",
                   "createdAt": "2025-06-03T10:00:00Z"
+                }
+              }
+            },
+            "links": {
+              "ListMembers": {
+                "operationId": "listMembers",
+                "description": "The environment's members list the new one.",
+                "parameters": {
+                  "envId": "$request.path.envId"
+                },
+                "x-specyard-listed": {
+                  "array": "/items",
+                  "key": "userId",
+                  "value": "$response.body#/userId"
+                }
+              },
+              "RemoveMember": {
+                "operationId": "removeMember",
+                "parameters": {
+                  "envId": "$request.path.envId",
+                  "userId": "$response.body#/userId"
+                }
+              },
+              "UpdateMember": {
+                "operationId": "updateMember",
+                "parameters": {
+                  "envId": "$request.path.envId",
+                  "userId": "$response.body#/userId"
                 }
               }
             }
@@ -951,6 +1008,21 @@ const spec: Record<string, unknown> = {
           "Audit Log"
         ],
         "operationId": "listAuditLog",
+        "x-conditional-rules": [
+          "`cursor` must be one a previous page of this list gave (400 otherwise)."
+        ],
+        "x-specyard-pagination": {
+          "style": "cursor",
+          "items": "/items",
+          "key": "id",
+          "limit": "limit",
+          "cursor": "cursor",
+          "next": "/nextCursor",
+          "seed": {
+            "operationId": "createTrigger",
+            "listed": false
+          }
+        },
         "summary": "List audit-log entries",
         "description": "The environment's audit trail, newest first, filtered by `action`, `actions`, `targetId` and\npaged with `cursor`. Needs admin+. The `limit` parameter is inferred.\n",
         "parameters": [
@@ -1099,6 +1171,9 @@ const spec: Record<string, unknown> = {
           "Triggers"
         ],
         "operationId": "listTriggers",
+        "x-conditional-rules": [
+          "`cursor` must be one a previous page of this list gave (400 otherwise)."
+        ],
         "summary": "List triggers",
         "description": "The environment's triggers (soft-deleted ones excluded), paged. Needs viewer+.",
         "parameters": [
@@ -1179,8 +1254,7 @@ const spec: Record<string, unknown> = {
         ],
         "x-specyard-body": {
           "omit": [
-            "workerId",
-            "schedule"
+            "workerId"
           ]
         },
         "requestBody": {
@@ -1539,6 +1613,22 @@ const spec: Record<string, unknown> = {
           "Runs"
         ],
         "operationId": "listTriggerRuns",
+        "x-conditional-rules": [
+          "`cursor` must be one a previous page of this list gave (400 otherwise)."
+        ],
+        "x-specyard-pagination": {
+          "style": "cursor",
+          "items": "/items",
+          "key": "id",
+          "limit": "limit",
+          "cursor": "cursor",
+          "next": "/nextCursor",
+          "seed": {
+            "operationId": "runTrigger",
+            "listed": true,
+            "id": "/id"
+          }
+        },
         "summary": "List a trigger's runs",
         "description": "The trigger's runs, newest first, filtered by status and time window. Needs viewer+. The `limit` parameter is inferred.",
         "parameters": [
@@ -1617,6 +1707,22 @@ const spec: Record<string, unknown> = {
           "Runs"
         ],
         "operationId": "listEnvironmentRuns",
+        "x-conditional-rules": [
+          "`cursor` must be one a previous page of this list gave (400 otherwise)."
+        ],
+        "x-specyard-pagination": {
+          "style": "cursor",
+          "items": "/items",
+          "key": "id",
+          "limit": "limit",
+          "cursor": "cursor",
+          "next": "/nextCursor",
+          "seed": {
+            "operationId": "runTrigger",
+            "listed": true,
+            "id": "/id"
+          }
+        },
         "summary": "List an environment's runs",
         "description": "Runs across every trigger of the environment, newest first. Needs viewer+. Paging (`cursor`, `limit`) is inferred.",
         "parameters": [
@@ -1753,6 +1859,9 @@ const spec: Record<string, unknown> = {
           "Workers"
         ],
         "operationId": "listWorkers",
+        "x-conditional-rules": [
+          "`cursor` must be one a previous page of this list gave (400 otherwise)."
+        ],
         "summary": "List workers",
         "description": "The environment's workers, optionally only online or offline ones. Needs viewer+. Paging (`cursor`, `limit`) is inferred.",
         "parameters": [
@@ -3208,6 +3317,39 @@ const spec: Record<string, unknown> = {
           "name",
           "type"
         ],
+        "x-specyard-rules": [
+          {
+            "rule": "`schedule` is a valid cron expression (the suite picks among a few)",
+            "then": {
+              "properties": {
+                "schedule": {
+                  "enum": [
+                    "0 6 * * *",
+                    "*/15 * * * *",
+                    "30 2 * * 1-5"
+                  ]
+                }
+              }
+            }
+          },
+          {
+            "rule": "`schedule` is required for `schedule` triggers",
+            "if": {
+              "properties": {
+                "type": {
+                  "enum": [
+                    "schedule"
+                  ]
+                }
+              }
+            },
+            "then": {
+              "required": [
+                "schedule"
+              ]
+            }
+          }
+        ],
         "properties": {
           "name": {
             "type": "string",
@@ -3240,6 +3382,22 @@ const spec: Record<string, unknown> = {
         "description": "Trigger changes; `status` pauses or resumes it.",
         "x-curated": "inferred",
         "minProperties": 1,
+        "x-specyard-rules": [
+          {
+            "rule": "`schedule` is a valid cron expression (the suite picks among a few)",
+            "then": {
+              "properties": {
+                "schedule": {
+                  "enum": [
+                    "0 6 * * *",
+                    "*/15 * * * *",
+                    "30 2 * * 1-5"
+                  ]
+                }
+              }
+            }
+          }
+        ],
         "properties": {
           "name": {
             "type": "string",
