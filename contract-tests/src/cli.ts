@@ -18,7 +18,7 @@ import { type ApiSpec, readSpec } from "./spec/openapi.js";
 import { DEFAULT_TARGETS, targetFactories } from "./targets/index.js";
 import { type Target, type TargetName, TargetSkip } from "./targets/target.js";
 
-export const DEFAULT_RUNS = 25;
+export const DEFAULT_RUNS = 20;
 export const DEFAULT_SEED = 20_260_101;
 const REPLAY = "pnpm contract";
 const TARGET_NAMES: TargetName[] = ["prism", "sandbox", "live"];
@@ -124,7 +124,10 @@ async function run(args: Args): Promise<number> {
   const results: ProviderResult[] = [];
   const startedAt = new Date().toISOString();
   const progress = progressPrinter();
-  for (const targetName of args.targets) {
+  // Prism and the sandboxes are independent processes, so their targets run side by side; live asks
+  // before it spends, so it runs alone, after them.
+  const runTarget = async (targetName: (typeof args.targets)[number]): Promise<ProviderResult[]> => {
+    const results: ProviderResult[] = [];
     const target = targetFactories[targetName]?.({ yes: args.yes });
     if (!target) throw new ConfigError(`target ${targetName} is not registered yet`);
     // The next provider's target starts while one runs (a Prism takes seconds to start).
@@ -173,7 +176,11 @@ async function run(args: Args): Promise<number> {
         await session.close();
       }
     }
-  }
+    return results;
+  };
+  const local = args.targets.filter((t) => t !== "live");
+  for (const batch of await Promise.all(local.map(runTarget))) results.push(...batch);
+  if (args.targets.includes("live")) results.push(...(await runTarget("live")));
   const scenarios: ScenarioResult[] = [];
   for (const targetName of args.targets) {
     const target = targetFactories[targetName]?.({ yes: args.yes });

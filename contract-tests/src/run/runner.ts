@@ -2,8 +2,9 @@
  * Runs every check on every operation of one provider against one target session. On a stateful
  * target the run first builds its world (`world.ts`: a resource of every link, parents first), so
  * that valid requests name things that exist; then the stateful chains; then the operations in
- * three waves — the others (a few at a time), the deletes (each on a resource of its own), and the
- * operations that revoke the caller's credentials (one at a time, new credentials before each).
+ * four waves — the others (a few at a time), the updates (one at a time), the deletes (each on a
+ * resource of its own), and the operations that revoke the caller's credentials (one at a time,
+ * new credentials before each).
  * The negative cases of an operation that accepted a request are derived from what it accepted.
  */
 import fc from "fast-check";
@@ -133,8 +134,9 @@ export async function runProvider(
       failed,
     });
   };
-  const [others, deletes, revoking] = world ? waves(spec.operations) : [spec.operations, [], []];
+  const [others, updates, deletes, revoking] = world ? waves(spec.operations) : [spec.operations, [], [], []];
   await pool(others, options.concurrency ?? 4, (op) => one(op, { ...(world ? { world } : {}) }));
+  for (const op of updates) await one(op, { ...(world ? { world } : {}) });
   for (const op of deletes) {
     const known = await world?.fresh(op);
     await one(op, { ...(world ? { world } : {}), ...(known ? { known } : {}) });
@@ -172,13 +174,21 @@ function chainRuns(create: Operation, runs: number): number {
   return rate ? Math.max(1, Math.min(runs, Math.floor(rate.limit / 4))) : runs;
 }
 
-/** The others; the deletes, deepest path first; the operations that revoke credentials. */
-function waves(ops: Operation[]): [Operation[], Operation[], Operation[]] {
+/**
+ * The others; the updates (after the others, so that an update that pauses or closes the shared
+ * resource cannot turn the others' actions on it into 409s, whatever order the pool ran them in);
+ * the deletes, deepest path first; the operations that revoke credentials.
+ */
+function waves(ops: Operation[]): [Operation[], Operation[], Operation[], Operation[]] {
   const revoking = ops.filter((op) => costsOf(op).revokes.length > 0);
   const deletes = ops
     .filter((op) => op.method === "DELETE" && !revoking.includes(op))
     .sort((a, b) => b.path.split("/").length - a.path.split("/").length);
-  return [ops.filter((op) => !revoking.includes(op) && !deletes.includes(op)), deletes, revoking];
+  const updates = ops.filter(
+    (op) => (op.method === "PATCH" || op.method === "PUT") && !revoking.includes(op),
+  );
+  const later = [...revoking, ...deletes, ...updates];
+  return [ops.filter((op) => !later.includes(op)), updates, deletes, revoking];
 }
 
 /** How the positive cases of an operation were answered. */
