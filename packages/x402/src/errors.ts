@@ -1,5 +1,7 @@
+import { SpecyardError } from "@specyard/http";
+
 /** Why a payment was refused before any key was touched: which field, which rule. */
-export class PaymentRefusedError extends Error {
+export class PaymentRefusedError extends SpecyardError {
   override name = "PaymentRefusedError";
   readonly field: string;
   readonly rule: string;
@@ -11,7 +13,7 @@ export class PaymentRefusedError extends Error {
 }
 
 /** The transfer was sent but did not land or confirm in time; the journal keeps it for a resume. */
-export class PaymentPendingError extends Error {
+export class PaymentPendingError extends SpecyardError {
   override name = "PaymentPendingError";
   readonly intentId: string;
   readonly signature: string;
@@ -22,12 +24,28 @@ export class PaymentPendingError extends Error {
   }
 }
 
-/** The transfer failed on chain (e.g. not enough USDC). Nothing was credited. */
-export class PaymentFailedError extends Error {
+/** The transfer failed on chain (e.g. not enough USDC), or the server did not credit it. */
+export class PaymentFailedError extends SpecyardError {
   override name = "PaymentFailedError";
   readonly intentId: string;
   constructor(intentId: string, message: string) {
     super(message);
     this.intentId = intentId;
+  }
+}
+
+/**
+ * An answer larger than a payment flow reads: its headers (the HTTP client's header limit) or its
+ * body (`maxBodyBytes`). Nothing of it was parsed.
+ */
+export class ResponseTooLargeError extends SpecyardError {
+  override name = "ResponseTooLargeError";
+  readonly part: "headers" | "body";
+  /** The limit in bytes. */
+  readonly limit: number;
+  constructor(part: "headers" | "body", limit: number, message: string) {
+    super(message);
+    this.part = part;
+    this.limit = limit;
   }
 }

@@ -1,9 +1,16 @@
 /** Node-only: a journal in a JSON file, replaced atomically, readable by its owner only. */
 import { readFile } from "node:fs/promises";
 import { writePrivateFile } from "@specyard/http/files";
-import type { JournalEntry, PaymentJournal } from "./journal.js";
+import type { JournalEntry, RequestJournal, RequestRecord } from "./journal.js";
 
-export class FileJournal implements PaymentJournal {
+/** The file: `{version: 2, payments, requests}`. A version-1 file (payments keyed by intent) is read as such. */
+interface JournalFile {
+  version: 2;
+  payments: Record<string, JournalEntry>;
+  requests: Record<string, RequestRecord>;
+}
+
+export class FileJournal implements RequestJournal {
   readonly path: string;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -11,29 +18,62 @@ export class FileJournal implements PaymentJournal {
     this.path = path;
   }
 
-  async #read(): Promise<Record<string, JournalEntry>> {
+  /** Reads after the writes already queued, so a read never sees the file from before a write it follows. */
+  async #read(): Promise<JournalFile> {
+    await this.#queue;
+    return this.#load();
+  }
+
+  async #load(): Promise<JournalFile> {
+    let doc: unknown;
     try {
-      return JSON.parse(await readFile(this.path, "utf8")) as Record<string, JournalEntry>;
+      doc = JSON.parse(await readFile(this.path, "utf8"));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return {};
+      if ((error as NodeJS.ErrnoException).code === "ENOENT")
+        return { version: 2, payments: {}, requests: {} };
       throw error;
     }
+    const file = doc as Partial<JournalFile>;
+    if (file.version === 2 && file.payments && typeof file.payments === "object") {
+      return { version: 2, payments: file.payments, requests: file.requests ?? {} };
+    }
+    return { version: 2, payments: doc as Record<string, JournalEntry>, requests: {} };
   }
 
   async get(intentId: string) {
-    return (await this.#read())[intentId];
+    return (await this.#read()).payments[intentId];
   }
 
   async list() {
-    return Object.values(await this.#read());
+    return Object.values((await this.#read()).payments);
+  }
+
+  async getRequest(key: string) {
+    return (await this.#read()).requests[key];
+  }
+
+  async listRequests() {
+    return Object.values((await this.#read()).requests);
   }
 
   /** Writes are serialized; each one lands whole (`writePrivateFile`: temp file, fsync, rename) or not at all. */
   put(entry: JournalEntry): Promise<void> {
+    return this.#write((file) => {
+      file.payments[entry.intentId] = entry;
+    });
+  }
+
+  putRequest(record: RequestRecord): Promise<void> {
+    return this.#write((file) => {
+      file.requests[record.key] = record;
+    });
+  }
+
+  #write(change: (file: JournalFile) => void): Promise<void> {
     const write = this.#queue.then(async () => {
-      const all = await this.#read();
-      all[entry.intentId] = entry;
-      await writePrivateFile(this.path, JSON.stringify(all, null, 2));
+      const file = await this.#load();
+      change(file);
+      await writePrivateFile(this.path, JSON.stringify(file, null, 2));
     });
     this.#queue = write.catch(() => undefined);
     return write;

@@ -5,8 +5,10 @@ import {
   getMint,
 } from "@solana/spl-token";
 import { type Connection, type Keypair, PublicKey, Transaction } from "@solana/web3.js";
+import { AbortError, ConnectionError, redactUrl, SpecyardError, TimeoutError } from "@specyard/http";
 import bs58 from "bs58";
 import { PaymentFailedError, PaymentPendingError, PaymentRefusedError } from "./errors.js";
+import { type FlowOptions, pause, within } from "./flow.js";
 import { isUnfinished, type JournalEntry, type PaymentJournal, spentOf } from "./journal.js";
 import type { PaymentOption } from "./payment-required.js";
 import { checkOption, type SpendingPolicy, USDC_DECIMALS } from "./policy.js";
@@ -17,31 +19,58 @@ export interface TransactionSigner {
   signTransaction(transaction: Transaction): Transaction | Promise<Transaction>;
 }
 
+/**
+ * The steps of one payment, each reported once it is durable: `signed` (the signed bytes are in
+ * the journal, not yet sent), `sent` (handed to the RPC), `confirmed` (landed, journaled).
+ */
+export type PaymentStep = "signed" | "sent" | "confirmed";
+
+/** What a step hook is told: the intent, and its journal entry as written. */
+export interface PaymentStepInfo {
+  intentId: string;
+  entry: JournalEntry;
+}
+
 export interface PayOptions {
   connection: Connection;
   payer: Keypair | TransactionSigner;
   policy: SpendingPolicy;
   journal: PaymentJournal;
-  /** How long to wait for the transfer to confirm (default 60 s). */
+  /** How long to wait for the transfer to confirm (default 60 s, and never past `deadlineAt`). */
   confirmTimeoutMs?: number;
   pollIntervalMs?: number;
+  /** Cancels at any await (ledger, journal, waits); what was done stays journaled for a resume. */
   signal?: AbortSignal;
+  /**
+   * The flow's deadline in ms since the epoch (on `now`): an await still pending then ends with
+   * `TimeoutError`. `payingFetch` and `topUp` set it from their `deadlineMs`.
+   */
+  deadlineAt?: number;
   now?: () => number;
+  /** Observes each durable step (metrics, tests that crash a process at a given point). */
+  onStep?: (step: PaymentStep, info: PaymentStepInfo) => void | Promise<void>;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
+const flowOf = (options: PayOptions): FlowOptions => ({
+  signal: options.signal,
+  deadlineAt: options.deadlineAt,
+  now: options.now,
+});
+
+/**
+ * A ledger call within the flow's deadline and signal; a failure of the RPC itself (no answer, a
+ * bad gateway) becomes a `ConnectionError` whose message has the RPC URL's credentials redacted.
+ */
+export async function onLedger<T>(options: PayOptions, what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await within(flowOf(options), what, work);
+  } catch (error) {
+    if (error instanceof SpecyardError) throw error;
+    throw new ConnectionError(`${what} on the Solana RPC failed: ${rpcText(error, options.connection)}`, {
+      notSent: false,
+    });
+  }
+}
 
 /**
  * Pays one option exactly once. A journal entry for the intent means a transfer was already
@@ -54,14 +83,24 @@ export async function payOption(
   options: PayOptions,
   resource?: JournalEntry["resource"],
 ): Promise<JournalEntry> {
+  const flow = flowOf(options);
   const intentId = option.extra.intent_id;
   const existing = await options.journal.get(intentId);
   if (existing && existing.status !== "failed")
     return isUnfinished(existing) ? confirm(existing, options) : existing;
+  if (existing) {
+    // A failed transfer never moved money, unless it landed after all: look once more before
+    // building another one.
+    const landed = await landedOk(existing, options);
+    if (landed) return confirm({ ...existing, status: "sent", error: undefined }, options);
+  }
 
   checkOption(option, options.policy, spentOf(await options.journal.list()));
-  await checkOnChain(option, options);
-  if (options.policy.onBeforePay && !(await options.policy.onBeforePay(option))) {
+  await within(flow, "checking the payment on chain", () => checkOnChain(option, options));
+  if (
+    options.policy.onBeforePay &&
+    !(await within(flow, "onBeforePay", async () => options.policy.onBeforePay?.(option)))
+  ) {
     throw new PaymentRefusedError("payment", "onBeforePay", "was refused by the onBeforePay hook");
   }
 
@@ -82,12 +121,14 @@ export async function payOption(
     isSigner: false,
     isWritable: false,
   });
-  const { blockhash, lastValidBlockHeight } = await connection.getLatestBlockhash("confirmed");
+  const { blockhash, lastValidBlockHeight } = await onLedger(options, "getLatestBlockhash", () =>
+    connection.getLatestBlockhash("confirmed"),
+  );
   let transaction = new Transaction({ feePayer: payer.publicKey, blockhash, lastValidBlockHeight }).add(
     transfer,
   );
   if ("secretKey" in payer) transaction.sign(payer);
-  else transaction = await payer.signTransaction(transaction);
+  else transaction = await within(flow, "signTransaction", async () => payer.signTransaction(transaction));
   if (!transaction.signature)
     throw new PaymentFailedError(intentId, "the wallet returned an unsigned transaction");
   const now = options.now ?? Date.now;
@@ -108,15 +149,52 @@ export async function payOption(
   };
   // Written down before it is sent: from here on, a restart resumes this transfer.
   await options.journal.put(entry);
+  await options.onStep?.("signed", { intentId, entry });
   return confirm(entry, options);
 }
 
-async function checkOnChain(option: PaymentOption, { connection, policy, payer }: PayOptions): Promise<void> {
+/**
+ * A transfer on chain that names `reference` and succeeded: the intent was paid already (by a
+ * payment this journal may not hold). Its signature, or undefined.
+ */
+export async function paidOnChain(reference: string, options: PayOptions): Promise<string | undefined> {
+  let key: PublicKey;
+  try {
+    key = new PublicKey(reference);
+  } catch {
+    return undefined;
+  }
+  const found = await onLedger(options, "getSignaturesForAddress", () =>
+    options.connection.getSignaturesForAddress(key, { limit: 20 }, "confirmed"),
+  );
+  return found.find((signature) => !signature.err)?.signature;
+}
+
+/** Whether a journaled transfer landed without error after all. */
+async function landedOk(entry: JournalEntry, options: PayOptions): Promise<boolean> {
+  if (!entry.signature) return false;
+  const { value } = await onLedger(options, "getSignatureStatuses", () =>
+    options.connection.getSignatureStatuses([entry.signature], { searchTransactionHistory: true }),
+  );
+  const status = value[0];
+  return Boolean(status && !status.err);
+}
+
+/** spl-token's own errors (no such account, wrong owner or size): the answer, not a failed RPC. */
+const isTokenError = (error: unknown) => /^Token[A-Za-z]*Error$/.test(String((error as Error)?.name));
+
+async function checkOnChain(option: PaymentOption, options: PayOptions): Promise<void> {
+  const { connection, policy, payer } = options;
   const mint = new PublicKey(option.asset);
+  const rpcFailure = (what: string, error: unknown) =>
+    new ConnectionError(`${what} on the Solana RPC failed: ${rpcText(error, connection)}`, {
+      notSent: false,
+    });
   let decimals: number;
   try {
     decimals = (await getMint(connection, mint)).decimals;
-  } catch {
+  } catch (error) {
+    if (!isTokenError(error)) throw rpcFailure("reading the mint", error);
     throw new PaymentRefusedError("asset", "mint", "is not a token mint on this network");
   }
   if (decimals !== USDC_DECIMALS)
@@ -124,7 +202,8 @@ async function checkOnChain(option: PaymentOption, { connection, policy, payer }
   let account: Awaited<ReturnType<typeof getAccount>>;
   try {
     account = await getAccount(connection, new PublicKey(option.payTo));
-  } catch {
+  } catch (error) {
+    if (!isTokenError(error)) throw rpcFailure("reading the payTo account", error);
     throw new PaymentRefusedError("payTo", "tokenAccount", "is not a token account");
   }
   if (!account.mint.equals(mint))
@@ -135,20 +214,39 @@ async function checkOnChain(option: PaymentOption, { connection, policy, payer }
   const source = getAssociatedTokenAddressSync(mint, payer.publicKey);
   const balance = await getAccount(connection, source).then(
     (a) => a.amount,
-    () => 0n,
+    (error: unknown) => {
+      if (isTokenError(error)) return 0n;
+      throw rpcFailure("reading the payer's balance", error);
+    },
   );
   if (balance < option.amount)
     throw new PaymentRefusedError("amount", "balance", `is more than the payer's ${balance} raw units`);
 }
 
+/** The RPC answered the send with an error of its own (a failed simulation, a refused transaction). */
+function refusedByRpc(error: unknown): boolean {
+  const e = error as { name?: unknown; transactionMessage?: unknown } | undefined;
+  return e?.name === "SendTransactionError" || typeof e?.transactionMessage === "string";
+}
+
+/** An RPC error's text without the RPC URL's credentials (providers put API keys in the URL). */
+function rpcText(error: unknown, connection: Connection): string {
+  const text = String((error as Error)?.message ?? error).slice(0, 300);
+  const endpoint = connection.rpcEndpoint;
+  return endpoint ? text.split(endpoint).join(redactUrl(endpoint)) : text;
+}
+
 /**
  * Sends the journaled bytes (again, if need be: the same signature cannot land twice) and polls
- * the signature status until confirmed, failed, expired, or the timeout.
+ * the signature status until confirmed, failed, expired, `confirmTimeoutMs` (`PaymentPendingError`)
+ * or the flow's deadline (`TimeoutError`). Only an RPC's own refusal or an expired blockhash marks
+ * the entry failed; a send that got no answer may have landed, so it is sent again, never rebuilt.
  */
 export async function confirm(entry: JournalEntry, options: PayOptions): Promise<JournalEntry> {
   const { connection, journal } = options;
+  const flow = flowOf(options);
   const now = options.now ?? Date.now;
-  const deadline = now() + (options.confirmTimeoutMs ?? 60_000);
+  const confirmBy = now() + (options.confirmTimeoutMs ?? 60_000);
   const bytes = Buffer.from(entry.signedTransaction, "base64");
   let current = { ...entry };
   const update = async (patch: Partial<JournalEntry>) => {
@@ -156,9 +254,9 @@ export async function confirm(entry: JournalEntry, options: PayOptions): Promise
     await journal.put(current);
   };
   for (let sent = false; ; ) {
-    const { value } = await connection.getSignatureStatuses([current.signature], {
-      searchTransactionHistory: true,
-    });
+    const { value } = await onLedger(options, "getSignatureStatuses", () =>
+      connection.getSignatureStatuses([current.signature], { searchTransactionHistory: true }),
+    );
     const status = value[0];
     if (status?.err) {
       await update({ status: "failed", error: JSON.stringify(status.err) });
@@ -168,10 +266,13 @@ export async function confirm(entry: JournalEntry, options: PayOptions): Promise
       );
     }
     if (status?.confirmationStatus === "confirmed" || status?.confirmationStatus === "finalized") {
-      if (current.status === "signed" || current.status === "sent") await update({ status: "confirmed" });
+      if (current.status === "signed" || current.status === "sent") {
+        await update({ status: "confirmed" });
+        await options.onStep?.("confirmed", { intentId: current.intentId, entry: current });
+      }
       return current;
     }
-    const height = await connection.getBlockHeight("confirmed");
+    const height = await onLedger(options, "getBlockHeight", () => connection.getBlockHeight("confirmed"));
     if (!status && height > current.lastValidBlockHeight) {
       // It can no longer land: the intent may be paid again with a fresh transfer.
       await update({ status: "failed", error: "blockhash expired before the transfer landed" });
@@ -179,25 +280,33 @@ export async function confirm(entry: JournalEntry, options: PayOptions): Promise
     }
     if (!status && !sent) {
       try {
-        await connection.sendRawTransaction(bytes, { skipPreflight: false, maxRetries: 0 });
+        await within(flow, "sendRawTransaction", () =>
+          connection.sendRawTransaction(bytes, { skipPreflight: false, maxRetries: 0 }),
+        );
+        sent = true;
       } catch (error) {
-        const text = String((error as Error).message ?? error);
-        if (!/already (been )?processed/i.test(text)) {
+        if (error instanceof TimeoutError || error instanceof AbortError) throw error;
+        const text = rpcText(error, connection);
+        if (/already (been )?processed/i.test(text)) sent = true;
+        else if (refusedByRpc(error)) {
           await update({ status: "failed", error: text.slice(0, 200) });
           throw new PaymentFailedError(current.intentId, `the transfer was rejected: ${text.slice(0, 200)}`);
         }
+        // No answer from the RPC: the bytes may or may not have gone out. Send them again next round.
       }
-      sent = true;
-      if (current.status === "signed") await update({ status: "sent" });
-      continue;
+      if (sent && current.status === "signed") {
+        await update({ status: "sent" });
+        await options.onStep?.("sent", { intentId: current.intentId, entry: current });
+      }
+      if (sent) continue;
     }
-    if (now() > deadline) {
+    if (now() > confirmBy) {
       throw new PaymentPendingError(
         current.intentId,
         current.signature,
         "the transfer did not confirm in time; resume it later",
       );
     }
-    await sleep(options.pollIntervalMs ?? 250, options.signal);
+    await pause(flow, "waiting for the transfer to confirm", options.pollIntervalMs ?? 250);
   }
 }

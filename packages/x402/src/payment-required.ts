@@ -1,4 +1,5 @@
 import { PaymentRefusedError } from "./errors.js";
+import { MAX_PAYMENT_REQUIRED_BYTES } from "./limits.js";
 
 /** One way to pay, from an x402 `Payment-Required` document. */
 export interface PaymentOption {
@@ -19,7 +20,6 @@ export interface PaymentRequired {
 }
 
 const BASE58_KEY = /^[1-9A-HJ-NP-Za-km-z]{32,44}$/;
-const MAX_HEADER = 16 * 1024;
 
 /**
  * Parses a `Payment-Required` header strictly: base64 of JSON, an `accepts` list whose every entry
@@ -27,7 +27,14 @@ const MAX_HEADER = 16 * 1024;
  */
 export function parsePaymentRequired(header: string | null | undefined): PaymentRequired {
   if (!header) throw new PaymentRefusedError("Payment-Required", "present", "header is missing");
-  if (header.length > MAX_HEADER || !/^[A-Za-z0-9+/]+={0,2}$/.test(header.trim())) {
+  if (header.length > MAX_PAYMENT_REQUIRED_BYTES) {
+    throw new PaymentRefusedError(
+      "Payment-Required",
+      "size",
+      `is ${header.length} bytes, over the ${MAX_PAYMENT_REQUIRED_BYTES}-byte limit`,
+    );
+  }
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(header.trim())) {
     throw new PaymentRefusedError("Payment-Required", "format", "is not base64");
   }
   let doc: unknown;
@@ -106,4 +113,39 @@ function base64Decode(text: string): Uint8Array {
 /** `Payment-Signature`: base64 of JSON `{intent_id, tx_sig}` (Pipe's x402 confirmation). */
 export function encodePaymentSignature(intentId: string, signature: string): string {
   return btoa(JSON.stringify({ intent_id: intentId, tx_sig: signature }));
+}
+
+/** A `PaymentOption` as JSON (the amount as a decimal string), for a journal. */
+export interface StoredOption {
+  scheme: string;
+  network: string;
+  amount: string;
+  asset: string;
+  payTo: string;
+  maxTimeoutSeconds?: number;
+  extra: PaymentOption["extra"];
+}
+
+export function storeOption(option: PaymentOption): StoredOption {
+  return {
+    scheme: option.scheme,
+    network: option.network,
+    amount: option.amount.toString(),
+    asset: option.asset,
+    payTo: option.payTo,
+    ...(option.maxTimeoutSeconds === undefined ? {} : { maxTimeoutSeconds: option.maxTimeoutSeconds }),
+    extra: option.extra,
+  };
+}
+
+export function restoreOption(stored: StoredOption): PaymentOption {
+  return {
+    scheme: stored.scheme,
+    network: stored.network,
+    amount: BigInt(stored.amount),
+    asset: stored.asset,
+    payTo: stored.payTo,
+    maxTimeoutSeconds: stored.maxTimeoutSeconds,
+    extra: stored.extra,
+  };
 }

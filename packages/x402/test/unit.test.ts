@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fc, test as propTest } from "@fast-check/vitest";
@@ -132,7 +132,40 @@ describe("FileJournal", () => {
       journal.put(entry("c", "7", "sent")),
     ]);
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(Object.keys(JSON.parse(readFileSync(path, "utf8"))).sort()).toEqual(["a", "b", "c"]);
+    const file = JSON.parse(readFileSync(path, "utf8")) as { version: number; payments: object };
+    expect(file.version).toBe(2);
+    expect(Object.keys(file.payments).sort()).toEqual(["a", "b", "c"]);
     expect(spentOf(await new FileJournal(path).list())).toBe(107n);
+  });
+
+  it("keeps requests next to payments, and reads a version-1 file (payments keyed by intent) as it is", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "journal-"));
+    const old = join(dir, "v1.json");
+    const entry: JournalEntry = {
+      intentId: "i-1",
+      reference: KEY,
+      amount: "5",
+      mint: USDC_MINT,
+      payTo: KEY,
+      payer: KEY,
+      signedTransaction: "AA==",
+      signature: "sig",
+      lastValidBlockHeight: 10,
+      status: "sent",
+      createdAt: 1,
+      updatedAt: 1,
+    };
+    writeFileSync(old, JSON.stringify({ "i-1": entry }));
+    const journal = new FileJournal(old);
+    expect(await journal.get("i-1")).toEqual(entry);
+    expect(await journal.listRequests()).toEqual([]);
+    const record = { key: "key:order-1", state: "open" as const, amount: "5", createdAt: 1, updatedAt: 1 };
+    // A read that follows a write sees it, even before the write was awaited.
+    const write = journal.putRequest(record);
+    expect(await journal.getRequest("key:order-1")).toEqual(record);
+    await write;
+    const again = new FileJournal(old);
+    expect(await again.list()).toEqual([entry]);
+    expect(await again.listRequests()).toEqual([record]);
   });
 });
