@@ -10,6 +10,8 @@ export const PAYMENT_REQUIRED_HEADER = "Payment-Required";
 export const PAYMENT_SIGNATURE_HEADER = "Payment-Signature";
 /** The USDC mint on Solana mainnet. */
 export const USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v";
+/** The longest `Payment-Required` header `decodePaymentRequired` reads, in bytes (as `@specyard/x402`). */
+const MAX_PAYMENT_REQUIRED_BYTES = 16 * 1024;
 /** USDC has 6 decimals: `amount_usdc_raw` 1_000_000 is 1 USDC. */
 export const USDC_DECIMALS = 6;
 
@@ -26,9 +28,15 @@ function fromBase64(base64: string): string {
 
 /**
  * Decodes the `Payment-Required` header value (base64 JSON) of an x402 402 answer.
- * Throws a `SpecyardError` when it is not base64 JSON with an `accepts` list.
+ * Throws a `SpecyardError` when it is longer than 16 KiB, or not base64 JSON
+ * with an `accepts` list.
  */
 export function decodePaymentRequired(header: string): X402PaymentRequired {
+  if (header.length > MAX_PAYMENT_REQUIRED_BYTES) {
+    throw new SpecyardError(
+      `Payment-Required header is ${header.length} bytes, over the ${MAX_PAYMENT_REQUIRED_BYTES}-byte limit`,
+    );
+  }
   let decoded: unknown;
   try {
     decoded = JSON.parse(fromBase64(header));
