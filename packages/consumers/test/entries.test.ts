@@ -59,6 +59,8 @@ function expectations(config: WorldConfig): Record<string, (observed: unknown) =
     "@specyard/siws ./node": (o) => expect(o).toBe(config.pipe.wallet),
     "@specyard/x402 .": (o) => expect(o).toEqual({ status: 200, intent: "credited", credited: 1_000_000 }),
     "@specyard/x402 ./node": (o) => expect(o).toEqual({ intentId: "intent-consumer", mode: "600" }),
+    "@specyard/x402 ./v2": (o) =>
+      expect(o).toEqual({ status: 200, refused: "PaymentRefusedError x402Version value" }),
     "@specyard/pipe-storage ./node": (o) =>
       expect(o).toEqual({ mode: "600", hasKey: true, refused: "BundleExistsError" }),
     "@specyard/pipe-storage ./s3": (o) => expect(o).toBe("hello from a consumer"),

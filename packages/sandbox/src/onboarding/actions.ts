@@ -4,7 +4,6 @@
  * provider definitions, so an action missing here shows as undocumented (and fails the test that
  * compares the two).
  */
-import type { ProviderDefinition } from "../framework/types.js";
 import { type ProviderName, providerDefinition } from "../registry.js";
 
 export interface ActionArgument {
