@@ -54,9 +54,11 @@ export function parsePaymentRequired(header: string | null | undefined): Payment
   return { x402Version: version, resource: record.resource, accepts: record.accepts.map(option) };
 }
 
-function option(value: unknown, index: number): PaymentOption {
-  const at = `accepts[${index}]`;
-  const entry = object(value, at);
+/**
+ * The fields both x402 flavours check alike in one `accepts` entry: a positive integer amount of raw
+ * units, and base58 keys for the asset and payee. `text` reads any other non-empty string field.
+ */
+export function requirementFields(entry: Record<string, unknown>, at: string) {
   const text = (name: string) => {
     const item = entry[name];
     if (typeof item !== "string" || item.length === 0)
@@ -77,6 +79,13 @@ function option(value: unknown, index: number): PaymentOption {
     if (!BASE58_KEY.test(key))
       throw new PaymentRefusedError(`${at}.${name}`, "format", "is not a base58 public key");
   }
+  return { text, amount, asset, payTo };
+}
+
+function option(value: unknown, index: number): PaymentOption {
+  const at = `accepts[${index}]`;
+  const entry = object(value, at);
+  const { text, amount, asset, payTo } = requirementFields(entry, at);
   const extra = object(entry.extra, `${at}.extra`);
   if (typeof extra.intent_id !== "string" || extra.intent_id.length === 0) {
     throw new PaymentRefusedError(`${at}.extra.intent_id`, "type", "must be a non-empty string");
@@ -99,7 +108,8 @@ function option(value: unknown, index: number): PaymentOption {
   };
 }
 
-function object(value: unknown, field: string): Record<string, unknown> {
+/** `value` as a JSON object, or a refusal naming `field`. */
+export function object(value: unknown, field: string): Record<string, unknown> {
   if (!value || typeof value !== "object" || Array.isArray(value))
     throw new PaymentRefusedError(field, "type", "must be an object");
   return value as Record<string, unknown>;

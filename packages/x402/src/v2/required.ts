@@ -6,6 +6,7 @@
  * Everything read from the server is parsed strictly; a field of the wrong type is a refusal.
  */
 import { PaymentRefusedError } from "../errors.js";
+import { object, requirementFields } from "../payment-required.js";
 
 export const PAYMENT_REQUIRED_HEADER = "PAYMENT-REQUIRED";
 export const PAYMENT_SIGNATURE_HEADER = "PAYMENT-SIGNATURE";
@@ -54,7 +55,6 @@ export interface V2PaymentResponse {
   errorReason?: string;
 }
 
-const BASE58_KEY = /^[1-9A-HJ-NP-Za-km-z]{32,44}$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** Decodes a base64 JSON header; undefined when it is not one (or is too long). */
@@ -88,7 +88,7 @@ export function parseV2PaymentRequired(header: string | null | undefined): V2Pay
   if (!isRecord(doc))
     throw new PaymentRefusedError(PAYMENT_REQUIRED_HEADER, "format", "is not base64-encoded JSON object");
   if (doc.x402Version !== 2) throw new PaymentRefusedError("x402Version", "value", "must be 2");
-  const resource = record(doc.resource, "resource");
+  const resource = object(doc.resource, "resource");
   const url = resource.url;
   if (typeof url !== "string" || !URL.canParse(url))
     throw new PaymentRefusedError("resource.url", "format", "must be an absolute URL");
@@ -105,31 +105,12 @@ export function parseV2PaymentRequired(header: string | null | undefined): V2Pay
 
 function requirement(value: unknown, index: number): V2Requirement {
   const at = `accepts[${index}]`;
-  const raw = record(value, at);
-  const text = (name: string) => {
-    const item = raw[name];
-    if (typeof item !== "string" || item.length === 0)
-      throw new PaymentRefusedError(`${at}.${name}`, "type", "must be a non-empty string");
-    return item;
-  };
-  const amountText = text("amount");
-  if (!/^[0-9]{1,20}$/.test(amountText))
-    throw new PaymentRefusedError(`${at}.amount`, "format", "must be an integer string of raw units");
-  const amount = BigInt(amountText);
-  if (amount <= 0n) throw new PaymentRefusedError(`${at}.amount`, "range", "must be positive");
-  const asset = text("asset");
-  const payTo = text("payTo");
-  for (const [name, key] of [
-    ["asset", asset],
-    ["payTo", payTo],
-  ] as const) {
-    if (!BASE58_KEY.test(key))
-      throw new PaymentRefusedError(`${at}.${name}`, "format", "is not a base58 public key");
-  }
+  const raw = object(value, at);
+  const { text, amount, asset, payTo } = requirementFields(raw, at);
   const timeout = raw.maxTimeoutSeconds;
   if (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout <= 0)
     throw new PaymentRefusedError(`${at}.maxTimeoutSeconds`, "type", "must be a positive integer");
-  const extra = raw.extra === undefined ? {} : record(raw.extra, `${at}.extra`);
+  const extra = raw.extra === undefined ? {} : object(raw.extra, `${at}.extra`);
   return {
     scheme: text("scheme"),
     network: text("network"),
@@ -181,8 +162,3 @@ function base64Json(value: unknown): string {
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
-
-function record(value: unknown, field: string): Record<string, unknown> {
-  if (!isRecord(value)) throw new PaymentRefusedError(field, "type", "must be an object");
-  return value;
-}
