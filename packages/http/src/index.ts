@@ -1,3 +1,4 @@
+export { untilAborted } from "./abort.js";
 export {
   type AuthRequest,
   type AuthStrategy,

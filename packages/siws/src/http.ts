@@ -17,6 +17,7 @@ import {
   SpecyardError,
   TimeoutError,
   type Transport,
+  untilAborted,
 } from "@specyard/http";
 import { SiwsProtocolError, type SiwsStage } from "./errors.js";
 
@@ -56,28 +57,6 @@ export interface SiwsHttpOptions {
 /** Why an answer was not read to its end; the flow turns it into a `SiwsProtocolError`. */
 class AnswerProblem extends Error {
   override name = "AnswerProblem";
-}
-
-/** The same promise, or a rejection with the signal's reason as soon as it aborts. */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 const NULL_BODY = new Set([101, 204, 205, 304]);

@@ -2,7 +2,7 @@
  * Size limits of what a payment flow reads from a server it may not trust: the `Payment-Required`
  * header, the headers as a whole (the HTTP client's own limit), and the bodies it parses.
  */
-import { ConnectionError } from "@specyard/http";
+import { ConnectionError, untilAborted } from "@specyard/http";
 import { PaymentRefusedError, ResponseTooLargeError } from "./errors.js";
 
 /** The longest `Payment-Required` header accepted, in bytes. */
@@ -77,28 +77,6 @@ async function readCapped(body: ReadableStream<Uint8Array>, limit: number): Prom
     offset += chunk.byteLength;
   }
   return out;
-}
-
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /**
