@@ -6,6 +6,8 @@ import {
   type LogLevel,
   type Runtime,
 } from "@specyard/http";
+import { PaymentFailedError, PaymentRefusedError } from "./errors.js";
+import { requestKey, sharedFlights } from "./flight.js";
 import {
   abortedError,
   DEFAULT_ATTEMPT_TIMEOUT_MS,
@@ -106,6 +108,7 @@ export function payingFetch(
   options: PayingFetchOptions,
 ): (input: Request | string, init?: RequestInit) => Promise<Response> {
   const runtime = runtimeOf(baseFetch, options);
+  const share = sharedFlights();
   return async (input, init) => {
     const request = new Request(input, init);
     const flow = flowFor(options, request);
@@ -118,10 +121,40 @@ export function payingFetch(
     if (first.status !== 402 || !first.headers.has("Payment-Required")) return first;
     const required = parsePaymentRequired(first.headers.get("Payment-Required"));
     await first.body?.cancel().catch(() => undefined);
-    const option = chooseOption(required.accepts, options.policy, spentOf(await options.journal.list()));
-    const entry = await payOption(option, flow, { url: request.url, method: request.method });
-    return send(runtime, request, entry, flow);
+    checkResource(required.resource, request.url);
+    // Concurrent identical calls that meet a 402 share one payment and one paid answer.
+    return share(await requestKey(request), async () => {
+      const spent = spentOf(await options.journal.list());
+      const option = chooseOption(required.accepts, options.policy, spent);
+      const entry = await payOption(option, flow, { url: request.url, method: request.method });
+      return send(runtime, request, entry, flow);
+    });
   };
+}
+
+/**
+ * A 402 must be about the request that met it: a `resource` naming another path (another
+ * request's payment) is refused. The origin is not compared — Pipe is often reached through a
+ * gateway or proxy that does not know its public name — the payee is bound by `treasuryOwner`.
+ */
+export function checkResource(resource: unknown, requestUrl: string): void {
+  const url =
+    typeof resource === "string"
+      ? resource
+      : resource && typeof resource === "object"
+        ? (resource as { url?: unknown }).url
+        : undefined;
+  if (url === undefined) return;
+  if (typeof url !== "string" || !URL.canParse(url))
+    throw new PaymentRefusedError("resource.url", "format", "must be an absolute URL");
+  const named = new URL(url);
+  const asked = new URL(requestUrl);
+  if (named.pathname !== asked.pathname || named.search !== asked.search)
+    throw new PaymentRefusedError(
+      "resource.url",
+      "sameResource",
+      "names another resource than the request's",
+    );
 }
 
 /** Sends the confirming request for a confirmed payment, and records what the server said. */
@@ -149,6 +182,15 @@ async function send(
   } catch (error) {
     throw normalized(error, flow, "the Payment-Signature resend", false);
   }
+  if (answer.status === 402) {
+    // Paid, and asked to pay again: never a second payment, never a loop. The entry stays
+    // journaled (confirmed) for `resumePayments`.
+    await answer.body?.cancel().catch(() => undefined);
+    throw new PaymentFailedError(
+      entry.intentId,
+      "the server answered 402 again after the payment landed; it is not paid again (resumePayments resubmits it)",
+    );
+  }
   if (answer.status === 200 || answer.status === 202) {
     const status = answer.status === 200 ? "credited" : "submitted";
     await flow.journal.put({ ...entry, status, updatedAt: (flow.now ?? Date.now)() });
@@ -174,8 +216,14 @@ export async function resumePayments(
     const confirmed =
       entry.status === "signed" || entry.status === "sent" ? await confirm(entry, flow) : entry;
     const request = new Request(entry.resource.url, { method: entry.resource.method });
-    const answer = await send(runtime, request, confirmed, flow);
-    out.push({ entry: (await options.journal.get(entry.intentId)) ?? confirmed, status: answer.status });
+    const status = await send(runtime, request, confirmed, flow).then(
+      (answer) => answer.status,
+      (error: unknown) => {
+        if (error instanceof PaymentFailedError) return 402;
+        throw error;
+      },
+    );
+    out.push({ entry: (await options.journal.get(entry.intentId)) ?? confirmed, status });
   }
   return out;
 }

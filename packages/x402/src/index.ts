@@ -5,7 +5,8 @@ export {
   PaymentRefusedError,
   ResponseTooLargeError,
 } from "./errors.js";
-export { type PayingFetchOptions, payingFetch, resumePayments, submit } from "./fetch.js";
+export { checkResource, type PayingFetchOptions, payingFetch, resumePayments, submit } from "./fetch.js";
+export { requestKey, sharedFlights } from "./flight.js";
 export {
   checkFlow,
   DEFAULT_ATTEMPT_TIMEOUT_MS,
@@ -35,6 +36,7 @@ export {
   refusalOfOversizedHeaders,
   sizeLimitOf,
 } from "./limits.js";
+export { withJournalLock } from "./lock.js";
 export {
   confirm,
   onLedger,

@@ -10,6 +10,7 @@ import bs58 from "bs58";
 import { PaymentFailedError, PaymentPendingError, PaymentRefusedError } from "./errors.js";
 import { type FlowOptions, pause, within } from "./flow.js";
 import { isUnfinished, type JournalEntry, type PaymentJournal, spentOf } from "./journal.js";
+import { withJournalLock } from "./lock.js";
 import type { PaymentOption } from "./payment-required.js";
 import { checkOption, type SpendingPolicy, USDC_DECIMALS } from "./policy.js";
 
@@ -83,16 +84,28 @@ export async function payOption(
   options: PayOptions,
   resource?: JournalEntry["resource"],
 ): Promise<JournalEntry> {
+  // The decision — resume, or check the budget and journal a new transfer — is taken under the
+  // journal's lock: concurrent payments neither overdraw the budget nor build two transfers for
+  // one intent.
+  const { entry, fresh } = await withJournalLock(options.journal, () => decide(option, options, resource));
+  if (fresh) await options.onStep?.("signed", { intentId: entry.intentId, entry });
+  return isUnfinished(entry) ? confirm(entry, options) : entry;
+}
+
+async function decide(
+  option: PaymentOption,
+  options: PayOptions,
+  resource: JournalEntry["resource"] | undefined,
+): Promise<{ entry: JournalEntry; fresh: boolean }> {
   const flow = flowOf(options);
   const intentId = option.extra.intent_id;
   const existing = await options.journal.get(intentId);
-  if (existing && existing.status !== "failed")
-    return isUnfinished(existing) ? confirm(existing, options) : existing;
+  if (existing && existing.status !== "failed") return { entry: existing, fresh: false };
   if (existing) {
     // A failed transfer never moved money, unless it landed after all: look once more before
     // building another one.
     const landed = await landedOk(existing, options);
-    if (landed) return confirm({ ...existing, status: "sent", error: undefined }, options);
+    if (landed) return { entry: { ...existing, status: "sent", error: undefined }, fresh: false };
   }
 
   checkOption(option, options.policy, spentOf(await options.journal.list()));
@@ -149,8 +162,7 @@ export async function payOption(
   };
   // Written down before it is sent: from here on, a restart resumes this transfer.
   await options.journal.put(entry);
-  await options.onStep?.("signed", { intentId, entry });
-  return confirm(entry, options);
+  return { entry, fresh: true };
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   refusalOfOversizedHeaders,
   sizeLimitOf,
   within,
+  withJournalLock,
 } from "../src/index.js";
 
 /** Past a call's deadline, how long it may take to settle before the test calls it hung (CI is slow; a hang is minutes). */
@@ -192,5 +193,30 @@ describe("payingFetch against a server that never finishes its first answer", ()
       30,
     );
     expect(outcome).toBeInstanceOf(AbortError);
+  });
+});
+
+describe("withJournalLock", () => {
+  it("runs the work of one journal one at a time, in order, past a failure", async () => {
+    const journal = new MemoryJournal();
+    const other = new MemoryJournal();
+    const log: string[] = [];
+    const step =
+      (name: string, ms: number, fail = false) =>
+      async () => {
+        log.push(`${name}+`);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        log.push(`${name}-`);
+        if (fail) throw new Error(name);
+        return name;
+      };
+    const results = await Promise.allSettled([
+      withJournalLock(journal, step("a", 20, true)),
+      withJournalLock(journal, step("b", 1)),
+      withJournalLock(other, step("c", 5)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
+    expect(log.indexOf("b+")).toBeGreaterThan(log.indexOf("a-"));
+    expect(log.indexOf("c+")).toBeLessThan(log.indexOf("a-"));
   });
 });

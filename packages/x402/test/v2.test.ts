@@ -67,6 +67,14 @@ describe("PAYMENT-REQUIRED", () => {
   it("tells v2 from Pipe's own flavour and parses amounts as bigint", () => {
     expect(isV2PaymentRequired(challenge())).toBe(true);
     expect(isV2PaymentRequired(encode({ x402Version: 1, accepts: [] }))).toBe(false);
+    const pipe = {
+      scheme: "exact",
+      network: "solana",
+      extra: { intent_id: "i-1", reference_pubkey: feePayer },
+    };
+    expect(isV2PaymentRequired(encode({ x402Version: 2, resource: { url: URL_ }, accepts: [pipe] }))).toBe(
+      false,
+    );
     expect(parseV2PaymentRequired(challenge()).accepts[0]?.amount).toBe(10_000n);
   });
 

@@ -4,6 +4,7 @@
  * Concurrent identical calls that meet a 402 share one payment and one paid answer.
  */
 import { createRuntime, type Logger, type Runtime } from "@specyard/http";
+import { requestKey, sharedFlights } from "../flight.js";
 import { payV2Challenge, type V2Call, type V2PayOptions } from "./pay.js";
 import { isV2PaymentRequired, PAYMENT_REQUIRED_HEADER } from "./required.js";
 
@@ -56,12 +57,6 @@ export function v2Call(runtime: Runtime, options: PayingFetchV2Options, request?
   };
 }
 
-async function flightKey(request: Request): Promise<string> {
-  const body = new Uint8Array(await request.clone().arrayBuffer());
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
-  return `${request.method} ${request.url} ${[...digest].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
-
 /**
  * Pays v2 402s so that concurrent identical calls (same method, URL and body) that meet a 402 share
  * one payment: each caller gets its own copy of the one paid answer.
@@ -72,24 +67,13 @@ export function sharedV2Payments(): (
   options: V2PayOptions,
   call: V2Call,
 ) => Promise<Response> {
-  const flights = new Map<string, Promise<Response>>();
-  return async (request, first, options, call) => {
-    const key = await flightKey(request);
-    let flight = flights.get(key);
-    if (flight) {
-      await first.body?.cancel().catch(() => undefined);
-    } else {
-      flight = payV2Challenge(request, first, options, call);
-      flights.set(key, flight);
-      const done = () => {
-        flights.delete(key);
-        // Every caller waiting got its own copy by now: the original's body is not read.
-        setTimeout(() => void flight?.then((r) => r.body?.cancel()).catch(() => undefined), 0);
-      };
-      flight.then(done, done);
-    }
-    return (await flight).clone();
-  };
+  const share = sharedFlights();
+  return async (request, first, options, call) =>
+    share(
+      await requestKey(request),
+      () => payV2Challenge(request, first, options, call),
+      () => void first.body?.cancel().catch(() => undefined),
+    );
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Connection, Keypair } from "@solana/web3.js";
 import type { CallOptions, Runtime } from "@specyard/http";
 import { PaymentFailedError, PaymentRefusedError } from "../errors.js";
 import { isUnfinished, type JournalEntry, type PaymentJournal, spentOf } from "../journal.js";
+import { withJournalLock } from "../lock.js";
 import type { TransactionSigner } from "../pay.js";
 import type { SpendingPolicy } from "../policy.js";
 import { asOption, checkMint, chooseV2, type V2Plan } from "./check.js";
@@ -46,19 +47,6 @@ export interface V2PayOptions {
 export interface V2Call extends V2Flow {
   runtime: Runtime;
   timeoutMs: number;
-}
-
-const locks = new WeakMap<PaymentJournal, Promise<unknown>>();
-
-/** Runs `work` alone among the payments that share this journal (in this process). */
-function exclusive<T>(journal: PaymentJournal, work: () => Promise<T>): Promise<T> {
-  const previous = locks.get(journal) ?? Promise.resolve();
-  const next = previous.then(work, work);
-  locks.set(
-    journal,
-    next.catch(() => undefined),
-  );
-  return next;
 }
 
 async function hex(text: string): Promise<string> {
@@ -239,6 +227,8 @@ export async function payV2Challenge(
 ): Promise<Response> {
   const required = parseV2PaymentRequired(first.headers.get(PAYMENT_REQUIRED_HEADER));
   await first.body?.cancel().catch(() => undefined);
-  const { entry, plan } = await exclusive(options.journal, () => reserve(request, required, options, call));
+  const { entry, plan } = await withJournalLock(options.journal, () =>
+    reserve(request, required, options, call),
+  );
   return submit(request, required, plan, entry, options, call);
 }

@@ -71,7 +71,10 @@ function decodeHeader(header: string | null | undefined): unknown {
 /** Whether a 402's `PAYMENT-REQUIRED` header is an x402 v2 document (Pipe's own flavour is not). */
 export function isV2PaymentRequired(header: string | null | undefined): boolean {
   const doc = decodeHeader(header);
-  return isRecord(doc) && doc.x402Version === 2;
+  if (!isRecord(doc) || doc.x402Version !== 2) return false;
+  // Pipe's flavour also says version 2, but names its own intent in every option's `extra`.
+  const accepts = Array.isArray(doc.accepts) ? doc.accepts : [];
+  return !accepts.some((a) => isRecord(a) && isRecord(a.extra) && "intent_id" in a.extra);
 }
 
 /** Parses `PAYMENT-REQUIRED` strictly; amounts become bigint. */

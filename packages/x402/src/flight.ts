@@ -1,0 +1,36 @@
+/** What makes two requests the same for sharing a payment: method, URL and a digest of the body. */
+export async function requestKey(request: Request): Promise<string> {
+  const body = new Uint8Array(await request.clone().arrayBuffer());
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
+  return `${request.method} ${request.url} ${[...digest].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/**
+ * Single flight for paid answers: while the work for a key is running, another caller with that
+ * key waits for it instead of starting its own (and paying again). Each caller gets its own copy of
+ * the one answer.
+ */
+export function sharedFlights(): (
+  key: string,
+  work: () => Promise<Response>,
+  onJoin?: () => void,
+) => Promise<Response> {
+  const flights = new Map<string, Promise<Response>>();
+  return async (key, work, onJoin) => {
+    let flight = flights.get(key);
+    if (flight) {
+      onJoin?.();
+    } else {
+      const started = work();
+      flight = started;
+      flights.set(key, started);
+      const done = () => {
+        flights.delete(key);
+        // Every caller waiting got its own copy by now: the original's body is not read.
+        setTimeout(() => void started.then((r) => r.body?.cancel()).catch(() => undefined), 0);
+      };
+      started.then(done, done);
+    }
+    return (await flight).clone();
+  };
+}
