@@ -7,6 +7,7 @@ import { Keypair, PublicKey } from "@solana/web3.js";
 import {
   type JournalEntry,
   MemoryJournal,
+  PaymentFailedError,
   type PaymentJournal,
   PaymentRefusedError,
   parsePaymentRequired,
@@ -241,8 +242,9 @@ describe("refusals before any key is used", () => {
           expect(signer.signed).toBe(0);
           expect(paid).toBe(0n);
         } else {
-          // The hostile server never credits, but the money moved exactly once, exactly as asked.
-          expect(outcome).toBeInstanceOf(Response);
+          // The hostile server answers the payment with its 402 again: a typed failure, no second
+          // payment; the money moved exactly once, exactly as asked.
+          expect(outcome).toBeInstanceOf(PaymentFailedError);
           expect(signer.signed).toBe(1);
           expect(paid).toBe(BigInt(spec.amount));
           expect(
