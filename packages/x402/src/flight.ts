@@ -1,8 +1,14 @@
+/** SHA-256 of `data` (text is UTF-8), as lowercase hex. */
+export async function sha256Hex(data: Uint8Array<ArrayBuffer> | string): Promise<string> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /** What makes two requests the same for sharing a payment: method, URL and a digest of the body. */
 export async function requestKey(request: Request): Promise<string> {
   const body = new Uint8Array(await request.clone().arrayBuffer());
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body));
-  return `${request.method} ${request.url} ${[...digest].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `${request.method} ${request.url} ${await sha256Hex(body)}`;
 }
 
 /**

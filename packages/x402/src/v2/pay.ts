@@ -9,6 +9,7 @@
 import type { Connection, Keypair } from "@solana/web3.js";
 import type { CallOptions, Runtime } from "@specyard/http";
 import { PaymentFailedError, PaymentRefusedError } from "../errors.js";
+import { sha256Hex } from "../flight.js";
 import { isUnfinished, type JournalEntry, type PaymentJournal, spentOf } from "../journal.js";
 import { withJournalLock } from "../lock.js";
 import type { TransactionSigner } from "../pay.js";
@@ -49,16 +50,11 @@ export interface V2Call extends V2Flow {
   timeoutMs: number;
 }
 
-async function hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** The id prefix of payments of this requirement for this request: the same 402 maps to the same one. */
 async function intentBase(method: string, required: V2PaymentRequired, raw: Record<string, unknown>) {
   const extra = (raw.extra ?? {}) as Record<string, unknown>;
   const fields = [method, required.resource.url, raw.scheme, raw.network, raw.asset, raw.amount, raw.payTo];
-  return `${V2_INTENT_PREFIX}${(await hex(JSON.stringify([...fields, extra.feePayer]))).slice(0, 32)}:`;
+  return `${V2_INTENT_PREFIX}${(await sha256Hex(JSON.stringify([...fields, extra.feePayer]))).slice(0, 32)}:`;
 }
 
 /**
